@@ -1,0 +1,1 @@
+"""mockgraph: a contract-testing mock for Microsoft Graph, built from its documentation."""

@@ -1,0 +1,306 @@
+"""Fixture files: the on-disk JSON format, loading with precise errors, and atomic saving.
+
+Files are written for people to review: a format version first, fields in a fixed order, two-space
+indentation and a trailing newline, so that a regenerated fixture diffs cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import FixtureError
+from .models import (
+    NO_BODY,
+    Body,
+    Contract,
+    Fixture,
+    FixtureRequest,
+    FixtureResponse,
+    Headers,
+    Property,
+    Source,
+)
+
+FORMAT_VERSION = 1
+FORMAT_KEY = "mockgraph"  # the key holding the format version, first in every file
+
+
+# ---------------------------------------------------------------------------------------- writing
+
+
+def dumps(fixture: Fixture) -> str:
+    """The fixture as the text of its file."""
+    return json.dumps(_fixture_to_json(fixture), indent=2, ensure_ascii=False) + "\n"
+
+
+def save_fixture(fixture: Fixture, path: Path) -> None:
+    """Write `fixture` to `path` atomically: a crash leaves the old file or none, never half of one."""
+    write_atomic(path, dumps(fixture))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fixture_to_json(f: Fixture) -> dict[str, Any]:
+    source: dict[str, Any] = {"kind": f.source.kind}
+    for key in ("page", "example", "line", "url"):
+        if value := getattr(f.source, key):
+            source[key] = value
+    if f.source.annotations:
+        source["annotations"] = f.source.annotations
+
+    request: dict[str, Any] = {
+        "method": f.request.method,
+        "version": f.request.version,
+        "path": f.request.path,
+    }
+    if f.request.query:
+        request["query"] = f.request.query
+    request["routes"] = list(f.request.routes)
+    request["headers"] = _headers_to_json(f.request.headers)
+    request.update(_body_to_json(f.request.body))
+
+    response: dict[str, Any] = {
+        "status": f.response.status,
+        "headers": _headers_to_json(f.response.headers),
+    }
+    response.update(_body_to_json(f.response.body))
+
+    contract: dict[str, Any] = {
+        "type": f.contract.type,
+        "truncated": f.contract.truncated,
+        "properties": [_property_to_json(p) for p in f.contract.properties],
+    }
+    return {
+        FORMAT_KEY: FORMAT_VERSION,
+        "source": source,
+        "request": request,
+        "response": response,
+        "contract": contract,
+    }
+
+
+def _headers_to_json(headers: Headers) -> dict[str, str | list[str]]:
+    out: dict[str, str | list[str]] = {}
+    for name, value in headers:
+        if name not in out:
+            out[name] = value
+        elif isinstance(existing := out[name], list):
+            existing.append(value)
+        else:
+            out[name] = [existing, value]
+    return out
+
+
+def _body_to_json(body: Body) -> dict[str, Any]:
+    if body.is_json:
+        return {"body": body.json}
+    if body.text:
+        return {"bodyText": body.text}
+    return {}
+
+
+def _property_to_json(p: Property) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": p.name, "type": p.type}
+    if p.collection:
+        out["collection"] = True
+    if p.enum:
+        out["enum"] = list(p.enum)
+    if p.required:
+        out["required"] = True
+    if p.description:
+        out["description"] = p.description
+    return out
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def load_fixture(path: Path) -> Fixture:
+    """Read one fixture file; a FixtureError names the file and what is wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FixtureError(path, f"cannot be read: {exc}") from None
+    return loads(text, path)
+
+
+def loads(text: str, path: Path | str = "<fixture>") -> Fixture:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FixtureError(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    try:
+        return _fixture_from_json(_Reader(data, ""))
+    except _Invalid as exc:
+        raise FixtureError(path, str(exc)) from None
+
+
+def load_fixtures(folder: Path) -> dict[str, Fixture]:
+    """Every fixture below `folder`, keyed by its path relative to `folder`, in name order."""
+    if not folder.is_dir():
+        raise FixtureError(folder, "is not a folder of fixtures")
+    return {name: load_fixture(path) for name, path in iter_fixture_files(folder)}
+
+
+def iter_fixture_files(folder: Path) -> Iterator[tuple[str, Path]]:
+    for path in sorted(folder.rglob("*.json")):
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            yield path.relative_to(folder).as_posix(), path
+
+
+class _Invalid(Exception):
+    pass
+
+
+class _Reader:
+    """A JSON value and where it sits in the file, for error messages like `request.status: ...`."""
+
+    def __init__(self, value: Any, where: str) -> None:
+        self.value = value
+        self.where = where
+
+    def _fail(self, problem: str) -> _Invalid:
+        return _Invalid(f"{self.where or 'the file'}: {problem}")
+
+    def _child(self, key: str) -> _Reader:
+        if not isinstance(self.value, Mapping):
+            raise self._fail(f"expected an object, got {_kind(self.value)}")
+        where = f"{self.where}.{key}" if self.where else key
+        return _Reader(self.value.get(key, _MISSING), where)
+
+    def has(self, key: str) -> bool:
+        return isinstance(self.value, Mapping) and key in self.value
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, required: bool = False) -> Any:
+        child = self._child(key)
+        if child.value is _MISSING:
+            if required:
+                raise child._fail("is missing")
+            return default
+        if not isinstance(child.value, kind) or (kind is int and isinstance(child.value, bool)):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise child._fail(f"expected {names}, got {_kind(child.value)}")
+        return child.value
+
+    def obj(self, key: str, required: bool = True) -> _Reader:
+        self.get(key, dict, required=required)
+        child = self._child(key)
+        if child.value is _MISSING:
+            child.value = {}
+        return child
+
+    def items(self, key: str) -> list[_Reader]:
+        values = self.get(key, list, default=[])
+        child = self._child(key)
+        return [_Reader(v, f"{child.where}[{i}]") for i, v in enumerate(values)]
+
+
+_MISSING = object()
+
+
+def _kind(value: Any) -> str:
+    if value is _MISSING:
+        return "nothing"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def _fixture_from_json(r: _Reader) -> Fixture:
+    version = r.get(FORMAT_KEY, int, required=True)
+    if version != FORMAT_VERSION:
+        raise _Invalid(f"format version {version} is not supported (this mockgraph reads {FORMAT_VERSION})")
+    s = r.obj("source")
+    source = Source(
+        kind=s.get("kind", str, required=True),
+        page=s.get("page", str, ""),
+        example=s.get("example", str, ""),
+        line=s.get("line", int, 0),
+        url=s.get("url", str, ""),
+        annotations=s.get("annotations", dict, {}),
+    )
+    q = r.obj("request")
+    path = q.get("path", str, required=True)
+    if not path.startswith("/"):
+        raise _Invalid(f"request.path: must start with '/', got {path!r}")
+    routes = tuple(q.get("routes", list, [path]) or [path])
+    for i, route in enumerate(routes):
+        if not isinstance(route, str) or not route.startswith("/"):
+            raise _Invalid(f"request.routes[{i}]: expected a path starting with '/', got {route!r}")
+    request = FixtureRequest(
+        method=q.get("method", str, required=True).upper(),
+        path=path,
+        version=q.get("version", (str, type(None))),
+        query=q.get("query", str, ""),
+        headers=_headers_from_json(q.obj("headers", required=False)),
+        body=_body_from_json(q),
+        routes=routes,
+    )
+    p = r.obj("response")
+    status = p.get("status", int, required=True)
+    if not 100 <= status <= 599:
+        raise _Invalid(f"response.status: {status} is not an HTTP status")
+    response = FixtureResponse(
+        status=status,
+        headers=_headers_from_json(p.obj("headers", required=False)),
+        body=_body_from_json(p),
+    )
+    c = r.obj("contract", required=False)
+    contract = Contract(
+        type=c.get("type", (str, type(None))),
+        truncated=c.get("truncated", bool, False),
+        properties=tuple(_property_from_json(item) for item in c.items("properties")),
+    )
+    return Fixture(source=source, request=request, response=response, contract=contract)
+
+
+def _headers_from_json(h: _Reader) -> Headers:
+    pairs: list[tuple[str, str]] = []
+    for name in h.value:
+        value = h.get(name, (str, list))
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                raise _Invalid(f"{h.where}.{name}: expected a string or a list of strings")
+            pairs.append((name, item))
+    return tuple(pairs)
+
+
+def _body_from_json(r: _Reader) -> Body:
+    if r.has("body") and r.has("bodyText"):
+        raise _Invalid(f"{r.where}: has both 'body' and 'bodyText'; keep one")
+    if r.has("body"):
+        return Body.of_json(r.value["body"])
+    if r.has("bodyText"):
+        return Body.of_text(r.get("bodyText", str))
+    return NO_BODY
+
+
+def _property_from_json(r: _Reader) -> Property:
+    enum = r.get("enum", list, [])
+    if not all(isinstance(v, str) for v in enum):
+        raise _Invalid(f"{r.where}.enum: expected a list of strings")
+    return Property(
+        name=r.get("name", str, required=True),
+        type=r.get("type", str, required=True),
+        collection=r.get("collection", bool, False),
+        enum=tuple(enum),
+        required=r.get("required", bool, False),
+        description=r.get("description", str, ""),
+    )

@@ -1,0 +1,108 @@
+"""The data that flows through mockgraph: fixtures and their parts, as frozen values with no I/O.
+
+A fixture is one documented (or recorded) example: the request a client sends, the response the
+mock answers with, and the contract the request body is checked against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+#: Any value JSON can hold once parsed.
+JsonValue = Union[dict[str, Any], list[Any], str, int, float, bool, None]
+
+#: Header pairs in the order they were documented or seen; a name may repeat (Set-Cookie).
+Headers = tuple[tuple[str, str], ...]
+
+GRAPH_VERSIONS = ("v1.0", "beta")
+
+
+@dataclass(frozen=True)
+class Body:
+    """An HTTP body: parsed JSON where it is JSON, the text as written otherwise."""
+
+    json: JsonValue = None
+    text: str | None = None
+    is_json: bool = False
+
+    @classmethod
+    def of_json(cls, value: JsonValue) -> Body:
+        return cls(json=value, is_json=True)
+
+    @classmethod
+    def of_text(cls, text: str) -> Body:
+        return cls(text=text)
+
+    @property
+    def empty(self) -> bool:
+        return not self.is_json and not self.text
+
+
+NO_BODY = Body()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fixture came from, so a reviewer can find the page and line behind it."""
+
+    kind: str  # "doc" (imported from a documentation page) or "recorded"
+    page: str = ""  # the page's path as given to the importer, with forward slashes
+    example: str = ""  # the example's name from its annotation
+    line: int = 0  # line of the request's annotation, 1-based
+    url: str = ""  # the request URL exactly as documented
+    annotations: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class FixtureRequest:
+    """The documented request and every path it is served at."""
+
+    method: str
+    path: str  # without version prefix, e.g. "/me/onlineMeetings"
+    version: str | None = None  # "v1.0", "beta", or None when the page states none
+    query: str = ""
+    headers: Headers = ()
+    body: Body = NO_BODY
+    # Path templates the example answers at: the documented path plus the page's other forms of
+    # the same operation. A segment "{name}" matches any single segment.
+    routes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FixtureResponse:
+    status: int
+    headers: Headers = ()
+    body: Body = NO_BODY
+
+
+@dataclass(frozen=True)
+class Property:
+    """One row of a documented property table."""
+
+    name: str
+    type: str  # as documented, without "collection": "String", "DateTimeOffset", "onlineMeeting"
+    collection: bool = False
+    enum: tuple[str, ...] = ()
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a request body is checked against: the documented type and its property table.
+
+    The documented request body itself is the fixture's `request.body`.
+    """
+
+    type: str | None = None  # e.g. "microsoft.graph.onlineMeeting"
+    truncated: bool = False  # the documentation says its example leaves properties out
+    properties: tuple[Property, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fixture:
+    source: Source
+    request: FixtureRequest
+    response: FixtureResponse
+    contract: Contract = Contract()

@@ -1,0 +1,81 @@
+"""Graph URL paths: version prefixes, segments as Graph compares them, and which segments are keys.
+
+Shared by the importer (which turns documented paths into route templates) and the index (which
+matches incoming paths against them), so both sides agree on what a segment is.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from .models import GRAPH_VERSIONS
+
+_VERSIONS = {v.lower(): v for v in GRAPH_VERSIONS}
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+# Characters that never appear in a navigation property or action name but are common in ids:
+# user principal names (@), channel ids (19:...@thread.skype), site ids (host,guid,guid),
+# drive ids (b!...), base64 message ids (=), GUIDs (-).
+_KEY_CHARS = re.compile(r"[@:,!=\-_%'~+ ]")
+
+
+def split_version(path: str) -> tuple[str | None, str]:
+    """`/v1.0/me/x` -> ("v1.0", "/me/x"); a path without a version prefix -> (None, path)."""
+    stripped = path.lstrip("/")
+    first, _, rest = stripped.partition("/")
+    version = _VERSIONS.get(first.lower())
+    if version is None:
+        return None, "/" + stripped
+    return version, "/" + rest
+
+
+def segments(raw_path: str) -> list[str]:
+    """The path's segments as Graph compares them: percent-decoded, case-folded, empty ones dropped.
+
+    Splitting happens before decoding, so an encoded slash (%2F) stays inside its segment.
+    """
+    return [unquote(s, errors="replace").casefold() for s in raw_path.split("/") if s]
+
+
+def is_placeholder(segment: str) -> bool:
+    """A documented template segment such as `{userId}` or `{id | userPrincipalName}`."""
+    return "{" in segment and "}" in segment
+
+
+def looks_like_key(segment: str) -> bool:
+    """Whether a concrete documented segment is an example id rather than a property or action name.
+
+    `onlineMeetings`, `sendMail`, `$ref`, `microsoft.graph.delta()` and `oauth2PermissionGrants` are
+    names; `87d349ed-44d7-43e1-9a83-5f2406dee5bd`, `MSpkYzE3...`, `AAMkAGI2TG93AAA=` and
+    `19:meeting_x@thread.skype` are keys.
+    """
+    if is_placeholder(segment):
+        return True
+    if segment.startswith("$") or "(" in segment:
+        return False
+    if _GUID.match(segment) or _KEY_CHARS.search(segment):
+        return True
+    if segment[:1].isdigit():
+        return True
+    has_digit = any(c.isdigit() for c in segment)
+    # Names are lowerCamelCase; ids that are letters and digits tend to start upper-case or be long.
+    return has_digit and (segment[:1].isupper() or len(segment) >= 24)
+
+
+def template_of(path: str) -> str:
+    """The documented path with its key segments replaced by `{id}`."""
+    parts = [("{id}" if looks_like_key(s) and not is_placeholder(s) else s) for s in path.split("/") if s]
+    return "/" + "/".join(parts)
+
+
+def template_matches(template: str, path: str) -> bool:
+    """Whether a concrete or templated `path` fits `template` segment by segment."""
+    want = [s for s in template.split("/") if s]
+    have = [s for s in path.split("/") if s]
+    if len(want) != len(have):
+        return False
+    return all(
+        is_placeholder(w) or is_placeholder(h) or unquote(w).casefold() == unquote(h).casefold()
+        for w, h in zip(want, have)
+    )

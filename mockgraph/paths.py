@@ -35,7 +35,14 @@ def segments(raw_path: str) -> list[str]:
 
     Splitting happens before decoding, so an encoded slash (%2F) stays inside its segment.
     """
-    return [unquote(s, errors="replace").casefold() for s in raw_path.split("/") if s]
+    return [_canonical(unquote(s, errors="replace").casefold()) for s in raw_path.split("/") if s]
+
+
+def _canonical(segment: str) -> str:
+    # Graph answers `delta`, `delta()` and `microsoft.graph.delta()` alike.
+    if segment.endswith("()"):
+        segment = segment[:-2]
+    return segment.removeprefix("microsoft.graph.")
 
 
 def is_placeholder(segment: str) -> bool:

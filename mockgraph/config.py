@@ -1,0 +1,91 @@
+"""Settings: defaults, overridden by a settings file, overridden by the command line.
+
+Precedence, lowest first: the defaults below; the first settings file found (`--config FILE`, else
+`mockgraph.toml` in the working folder, else `[tool.mockgraph]` in its `pyproject.toml`); then the
+command-line flags. Paths in a settings file are relative to that file's folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Settings:
+    fixtures: Path = Path("fixtures")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 10 * 1024 * 1024
+
+    def but(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied, skipping those that are None (flags not given)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+# TOML keys are kebab-case, as in other [tool.*] tables.
+_KEYS = {f.name.replace("_", "-"): f for f in fields(Settings)}
+
+
+def load_settings(config_file: Path | None = None, cwd: Path | None = None) -> Settings:
+    """Defaults overridden by the settings file that applies (see the module docstring)."""
+    cwd = cwd or Path.cwd()
+    if config_file is not None:
+        table = _read_table(config_file, explicit=True)
+        return _apply(Settings(), table, config_file)
+    own = cwd / "mockgraph.toml"
+    if own.is_file():
+        return _apply(Settings(), _read_table(own, explicit=True), own)
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        return _apply(Settings(), _read_table(pyproject, explicit=False), pyproject)
+    return Settings()
+
+
+def _read_table(path: Path, explicit: bool) -> dict[str, Any]:
+    """The mockgraph table of a TOML file: `[tool.mockgraph]`, or top-level keys in a file of our own."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    tool = data.get("tool", {}).get("mockgraph")
+    if tool is not None:
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: [tool.mockgraph] must be a table")
+        return tool
+    return data if explicit else {}
+
+
+def _apply(settings: Settings, table: dict[str, Any], origin: Path) -> Settings:
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        spec = _KEYS.get(key)
+        if spec is None:
+            valid = ", ".join(sorted(_KEYS))
+            raise ConfigError(f"{origin}: unknown setting {key!r} (valid settings: {valid})")
+        changes[spec.name] = _coerce(spec.name, value, origin)
+    return replace(settings, **changes)
+
+
+def _coerce(name: str, value: Any, origin: Path) -> Any:
+    default = getattr(Settings(), name)
+    if isinstance(default, Path):
+        if not isinstance(value, str):
+            raise ConfigError(f"{origin}: {name.replace('_', '-')} must be a path string")
+        return origin.parent / value
+    if isinstance(default, int) and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise ConfigError(f"{origin}: {name.replace('_', '-')} must be a whole number of at least 0")
+    if isinstance(default, str) and not isinstance(value, str):
+        raise ConfigError(f"{origin}: {name.replace('_', '-')} must be a string")
+    return value

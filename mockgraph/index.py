@@ -1,0 +1,230 @@
+"""The index of fixtures and the matcher: which fixture answers an incoming request, and why not.
+
+Routes live in a trie keyed by path segment, so a lookup walks the request's segments and never
+the list of fixtures: its cost does not grow with the number of fixtures. Only a miss scans, to
+explain itself with the nearest routes and what differed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import Fixture, JsonValue
+from .paths import is_placeholder, segments, split_version
+
+# Methods a Graph client can send; anything else is refused before matching.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Route:
+    """One path template a fixture is served at."""
+
+    name: str  # the fixture's file name, relative to the fixtures folder
+    fixture: Fixture
+    template: str
+    pattern: tuple[str | None, ...]  # case-folded literal segments; None matches any segment
+    body_keys: frozenset[str]  # shape of the documented body, to pick the nearest example
+
+    @property
+    def method(self) -> str:
+        return self.fixture.request.method
+
+    @property
+    def version(self) -> str | None:
+        return self.fixture.request.version
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What the matcher needs of an incoming request."""
+
+    method: str
+    raw_path: str  # as sent, still percent-encoded
+    query: str = ""
+    json: JsonValue = None  # the parsed body, where it is JSON
+
+
+@dataclass(frozen=True)
+class Difference:
+    field: str
+    expected: str
+    actual: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: expected {self.expected}, got {self.actual}"
+
+
+@dataclass(frozen=True)
+class Match:
+    route: Route
+    params: Mapping[str, str]  # template placeholder -> the segment sent in its place
+
+    def __bool__(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class Miss:
+    """No fixture answers; `allowed` is set where the path exists under other methods."""
+
+    nearest: tuple[tuple[Route, tuple[Difference, ...]], ...] = ()
+    allowed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass
+class _Node:
+    literals: dict[str, _Node] = field(default_factory=dict)
+    wildcard: _Node | None = None
+    routes: list[Route] = field(default_factory=list)
+
+
+class FixtureIndex:
+    """Routes of a set of fixtures, looked up by method, version and path."""
+
+    def __init__(self, fixtures: Mapping[str, Fixture]) -> None:
+        self._root = _Node()
+        self.routes: list[Route] = []
+        for name, fixture in fixtures.items():
+            for route in _routes_of(name, fixture):
+                self._insert(route)
+        self.fixture_count = len(fixtures)
+
+    def _insert(self, route: Route) -> None:
+        node = self._root
+        for segment in route.pattern:
+            if segment is None:
+                node.wildcard = node.wildcard or _Node()
+                node = node.wildcard
+            else:
+                node = node.literals.setdefault(segment, _Node())
+        node.routes.append(route)
+        self.routes.append(route)
+
+    def match(self, request: Incoming) -> Match | Miss:
+        version, path = split_version(request.raw_path)
+        wanted = segments(path)
+        allowed: set[str] = set()
+        for routes in self._leaves(self._root, wanted, 0):
+            fitting = [r for r in routes if _version_fits(r.version, version)]
+            same_method = [r for r in fitting if r.method == request.method]
+            if same_method:
+                route = _nearest_by_body(same_method, request, version)
+                return Match(route, _params(route, wanted))
+            allowed.update(r.method for r in fitting)
+        return Miss(self.nearest(request), tuple(sorted(allowed)))
+
+    def _leaves(self, node: _Node, wanted: list[str], depth: int) -> Iterator[list[Route]]:
+        """Route lists of every node that matches `wanted`, literal segments before wildcards."""
+        if depth == len(wanted):
+            if node.routes:
+                yield node.routes
+            return
+        child = node.literals.get(wanted[depth])
+        if child is not None:
+            yield from self._leaves(child, wanted, depth + 1)
+        if node.wildcard is not None:
+            yield from self._leaves(node.wildcard, wanted, depth + 1)
+
+    def nearest(self, request: Incoming, limit: int = 3) -> tuple[tuple[Route, tuple[Difference, ...]], ...]:
+        """The routes closest to `request` with what differs, closest first (scans: misses only)."""
+        version, path = split_version(request.raw_path)
+        wanted = segments(path)
+        scored = []
+        for route in self.routes:
+            differences = tuple(_differences(route, request.method, version, path, wanted))
+            scored.append((_distance(differences), route.name, route.template, route, differences))
+        scored.sort(key=lambda item: item[:3])
+        seen: set[tuple[str, str]] = set()
+        nearest = []
+        for _, name, template, route, differences in scored:
+            if (name, template) not in seen and len(nearest) < limit:
+                seen.add((name, template))
+                nearest.append((route, differences))
+        return tuple(nearest)
+
+
+def _routes_of(name: str, fixture: Fixture) -> Iterable[Route]:
+    templates = fixture.request.routes or (fixture.request.path,)
+    keys = frozenset(_shape(fixture.request.body.json)) if fixture.request.body.is_json else frozenset()
+    seen: set[tuple[str | None, ...]] = set()
+    for template in templates:
+        pattern = tuple(None if is_placeholder(s) else seg for s, seg in zip(_raw(template), segments(template)))
+        if pattern not in seen:
+            seen.add(pattern)
+            yield Route(name, fixture, template, pattern, keys)
+
+
+def _raw(template: str) -> list[str]:
+    return [s for s in template.split("/") if s]
+
+
+def _version_fits(route_version: str | None, request_version: str | None) -> bool:
+    return route_version is None or request_version is None or route_version == request_version
+
+
+def _params(route: Route, wanted: list[str]) -> dict[str, str]:
+    return {raw.strip("{}").strip(): sent for raw, sent, lit in zip(_raw(route.template), wanted, route.pattern) if lit is None}
+
+
+def _nearest_by_body(routes: list[Route], request: Incoming, version: str | None) -> Route:
+    """Among examples of one endpoint, the one whose documented body (and version) is nearest."""
+    if len(routes) == 1:
+        return routes[0]
+    sent = frozenset(_shape(request.json))
+    query = frozenset(_query_names(request.query))
+
+    def closeness(route: Route) -> tuple[float, float, int]:
+        body = _jaccard(sent, route.body_keys)
+        wanted_query = frozenset(_query_names(route.fixture.request.query))
+        return (body, _jaccard(query, wanted_query), route.version == version)
+
+    return max(routes, key=closeness)
+
+
+def _shape(value: Any, prefix: str = "") -> Iterator[str]:
+    """Key paths of a JSON value; `@odata.type` values count, as they tell example variants apart."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}/{key}"
+            yield path
+            if key == "@odata.type":
+                yield f"{path}={item}"
+            yield from _shape(item, path)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _shape(item, prefix + "/*")
+
+
+def _query_names(query: str) -> Iterator[str]:
+    for part in query.split("&"):
+        if part:
+            yield part.partition("=")[0].casefold()
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def _differences(route: Route, method: str, version: str | None, path: str, wanted: list[str]) -> Iterator[Difference]:
+    if route.method != method:
+        yield Difference("method", route.method, method)
+    if not _version_fits(route.version, version):
+        yield Difference("version", route.version or "any", version or "none")
+    if len(route.pattern) != len(wanted):
+        yield Difference("path", f"{route.template} ({len(route.pattern)} segments)", f"{path} ({len(wanted)} segments)")
+    for position, (literal, sent) in enumerate(zip(route.pattern, wanted), start=1):
+        if literal is not None and literal != sent:
+            yield Difference(f"path segment {position}", repr(literal), repr(sent))
+
+
+def _distance(differences: tuple[Difference, ...]) -> int:
+    weights = {"method": 2, "version": 3, "path": 4}
+    return sum(weights.get(d.field, 2) for d in differences)

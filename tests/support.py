@@ -1,0 +1,39 @@
+"""Small builders shared by the tests: fixtures made in code, and a running server to talk to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockgraph.models import Body, Contract, Fixture, FixtureRequest, FixtureResponse, Source
+
+
+def make_fixture(
+    method: str = "POST",
+    path: str = "/app/onlineMeetings",
+    *,
+    version: str | None = None,
+    routes: tuple[str, ...] = (),
+    body: Any = None,
+    query: str = "",
+    status: int = 201,
+    response: Any = None,
+    response_headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),),
+    example: str = "example",
+) -> Fixture:
+    return Fixture(
+        source=Source(kind="doc", page="test.md", example=example, line=1),
+        request=FixtureRequest(
+            method=method,
+            path=path,
+            version=version,
+            query=query,
+            body=Body.of_json(body) if body is not None else Body(),
+            routes=routes or (path,),
+        ),
+        response=FixtureResponse(
+            status=status,
+            headers=response_headers,
+            body=Body.of_json(response) if response is not None else Body(),
+        ),
+        contract=Contract(type="microsoft.graph.test"),
+    )

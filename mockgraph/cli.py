@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from .config import Settings, load_settings
+from .config import MAX_PORT, Settings, load_settings
 from .errors import MockgraphError
 from .fixturefile import load_fixtures
 from .index import FixtureIndex
@@ -47,11 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="answer requests from fixture files")
     serve.add_argument("--fixtures", type=Path, help="fixtures folder (default: fixtures)")
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default: 8080; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, help="port (default: 8080; 0 picks a free one)")
     serve.add_argument("--config", type=Path, help="settings file (default: mockgraph.toml or pyproject.toml)")
     serve.add_argument("--max-body-bytes", type=int, help="largest request body accepted (default: 10 MB)")
     serve.set_defaults(run=_serve)
     return parser
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0 to {MAX_PORT})")
+    return port
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -32,6 +32,8 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+MAX_PORT = 65535
+
 # TOML keys are kebab-case, as in other [tool.*] tables.
 _KEYS = {f.name.replace("_", "-"): f for f in fields(Settings)}
 
@@ -86,6 +88,8 @@ def _coerce(name: str, value: Any, origin: Path) -> Any:
         return origin.parent / value
     if isinstance(default, int) and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
         raise ConfigError(f"{origin}: {name.replace('_', '-')} must be a whole number of at least 0")
+    if name == "port" and value > MAX_PORT:
+        raise ConfigError(f"{origin}: port must be at most {MAX_PORT}")
     if isinstance(default, str) and not isinstance(value, str):
         raise ConfigError(f"{origin}: {name.replace('_', '-')} must be a string")
     return value

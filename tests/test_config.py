@@ -1,0 +1,55 @@
+"""Settings precedence: defaults < settings file < command line; clear errors for bad settings."""
+
+from pathlib import Path
+
+import pytest
+
+from mockgraph.config import Settings, load_settings
+from mockgraph.errors import ConfigError
+
+
+def test_defaults(tmp_path):
+    """With no settings file, the defaults apply: loopback, port 8080, fixtures/, 10 MB bodies."""
+    assert load_settings(cwd=tmp_path) == Settings(Path("fixtures"), "127.0.0.1", 8080, 10 * 1024 * 1024)
+
+
+def test_pyproject_table(tmp_path):
+    """[tool.mockgraph] in pyproject.toml is read; paths are relative to that file."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname="x"\n[tool.mockgraph]\nport = 9000\nfixtures = "fx"\n')
+    settings = load_settings(cwd=tmp_path)
+    assert (settings.port, settings.fixtures) == (9000, tmp_path / "fx")
+
+
+def test_mockgraph_toml_wins_over_pyproject(tmp_path):
+    """mockgraph.toml is preferred to pyproject.toml."""
+    (tmp_path / "pyproject.toml").write_text("[tool.mockgraph]\nport = 9000\n")
+    (tmp_path / "mockgraph.toml").write_text("port = 9100\nmax-body-bytes = 5\n")
+    assert load_settings(cwd=tmp_path).port == 9100
+    assert load_settings(cwd=tmp_path).max_body_bytes == 5
+
+
+def test_explicit_file_and_command_line(tmp_path):
+    """--config FILE is read instead; flags given on the command line win over it."""
+    (tmp_path / "mockgraph.toml").write_text("port = 9100\n")
+    other = tmp_path / "other.toml"
+    other.write_text('[tool.mockgraph]\nport = 9200\nhost = "127.0.0.2"\n')
+    settings = load_settings(other, cwd=tmp_path)
+    assert (settings.host, settings.port) == ("127.0.0.2", 9200)
+    assert settings.but(port=0, host=None) == Settings(settings.fixtures, "127.0.0.2", 0, settings.max_body_bytes)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("prot = 1\n", "unknown setting 'prot' (valid settings: fixtures, host, max-body-bytes, port)"),
+        ('port = "80"\n', "port must be a whole number"),
+        ("port = -1\n", "port must be a whole number"),
+        ("port = 70000\n", "port must be at most 65535"),
+        ("port = \n", "not valid TOML"),
+    ],
+)
+def test_bad_settings_are_named(tmp_path, text, message):
+    """A bad settings file names itself and the setting."""
+    (tmp_path / "mockgraph.toml").write_text(text)
+    with pytest.raises(ConfigError, match="mockgraph.toml: .*" + message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(cwd=tmp_path)

@@ -7,15 +7,14 @@ DOCS   ?= ../shared/graphdocs
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-# The bundled fixtures: the seed page and the onlineMeeting pages of the sample documentation.
-FIXTURE_PAGES := $(DOCS)/app-post-onlinemeetings.md \
-                 $(wildcard $(DOCS)/api-reference/*/api/*onlinemeeting*.md)
+# The pages the bundled fixtures come from are listed once, in fixtures/PAGES.
+FIXTURE_PAGES = $(wildcard $(addprefix $(DOCS)/,$(shell grep -v '^\#' fixtures/PAGES)))
 
 .PHONY: install test serve fixtures bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,compat]'
 	touch $(STAMP)
 
 install: $(STAMP)

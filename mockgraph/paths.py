@@ -59,8 +59,8 @@ def looks_like_key(segment: str) -> bool:
     """
     if is_placeholder(segment):
         return True
-    if segment.startswith("$") or "(" in segment:
-        return False
+    if segment.startswith("$") or "(" in segment or segment.endswith(":"):
+        return False  # OData segments, function calls, and path addressing such as `root:`
     if _GUID.match(segment) or _KEY_CHARS.search(segment):
         return True
     if segment[:1].isdigit():

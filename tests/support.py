@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from mockgraph.models import Body, Contract, Fixture, FixtureRequest, FixtureResponse, Source
@@ -37,3 +38,9 @@ def make_fixture(
         ),
         contract=Contract(type="microsoft.graph.test"),
     )
+
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES_DIR = ROOT / "fixtures"
+DOCS_DIR = ROOT.parent / "shared" / "graphdocs"
+SEED_PAGE = DOCS_DIR / "app-post-onlinemeetings.md"

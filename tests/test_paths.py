@@ -43,7 +43,7 @@ def test_documented_ids_are_keys(segment):
 
 
 @pytest.mark.parametrize(
-    "segment", ["onlineMeetings", "sendMail", "$ref", "$value", "microsoft.graph.delta()", "oauth2PermissionGrants", "me", "root"]
+    "segment", ["onlineMeetings", "sendMail", "$ref", "$value", "microsoft.graph.delta()", "oauth2PermissionGrants", "me", "root", "root:"]
 )
 def test_names_are_not_keys(segment):
     """Navigation properties, actions and OData segments stay literal."""

@@ -1,9 +1,10 @@
 """One Microsoft Graph documentation page, read as Markdown: its sections, annotated code blocks,
 tables and links, each with the line it sits on.
 
-This module knows Markdown and the docs' annotation comments, nothing about fixtures: the importer
-decides what the pieces mean. Pages are written by many hands, so nothing here raises on odd input;
-what cannot be read is reported as a `Problem` with its line.
+This module knows Markdown and the docs' annotation comments, nothing about fixtures: the modules
+above it decide what the pieces mean. Pages are written by many hands, so parsing never raises on
+odd input; what cannot be read is reported as a `Problem` with its line. Only `read_page`, which
+refuses files that are not text, raises.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from .errors import DocPageError
+from .lenientjson import parse_json_lenient
+
+MAX_PAGE_BYTES = 8 * 1024 * 1024  # the largest Graph API page is well under 1 MiB
 
 # ------------------------------------------------------------------------------------ page parts
 
@@ -28,6 +35,7 @@ class Section:
     end: int  # last line of the section, inclusive
 
     def holds(self, line: int) -> bool:
+        """Whether `line` lies within the section, heading included."""
         return self.line <= line <= self.end
 
 
@@ -47,6 +55,7 @@ class Block:
 
     @property
     def block_type(self) -> str | None:
+        """The annotation's `blockType`, stripped and lower-case ("request", "response", ...)."""
         value = (self.annotation or {}).get("blockType")
         return value.strip().lower() if isinstance(value, str) else None
 
@@ -58,6 +67,8 @@ class Block:
 
 @dataclass(frozen=True)
 class TableRow:
+    """One body row of a table: its cells as written, stripped, and its line."""
+
     line: int
     cells: tuple[str, ...]
 
@@ -83,6 +94,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Link:
+    """An inline link, image or reference definition, with the line it is on."""
+
     text: str
     target: str
     line: int
@@ -99,6 +112,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class DocPage:
+    """A parsed page: everything the modules above need, each piece with its line."""
+
     lines: tuple[str, ...]  # the page's lines; line N is lines[N - 1]
     blocks: tuple[Block, ...]
     sections: tuple[Section, ...]
@@ -109,11 +124,8 @@ class DocPage:
 
     @property
     def annotated_blocks(self) -> list[Block]:
+        """The blocks that carry an annotation, in page order."""
         return [b for b in self.blocks if b.annotation is not None]
-
-    @property
-    def title(self) -> str:
-        return next((s.title for s in self.sections if s.level == 1), "")
 
     def enclosing(self, line: int) -> list[Section]:
         """Sections holding `line`, outermost first."""
@@ -129,6 +141,7 @@ class DocPage:
         return None
 
     def section_by_anchor(self, anchor: str) -> Section | None:
+        """The section whose heading has the anchor `anchor` (`#x-values` or `x-values`), any case."""
         anchor = anchor.lstrip("#").casefold()
         return next((s for s in self.sections if heading_anchor(s.title) == anchor), None)
 
@@ -139,9 +152,11 @@ class DocPage:
                 yield number, self.lines[number - 1]
 
     def tables_in(self, section: Section) -> list[Table]:
+        """The tables whose header row lies in `section`."""
         return [t for t in self.tables if section.holds(t.line)]
 
     def links_in(self, section: Section) -> list[Link]:
+        """The links on lines of `section`."""
         return [k for k in self.links if section.holds(k.line)]
 
 
@@ -156,6 +171,24 @@ _INLINE_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\
 _REFERENCE_LINK = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
 _SALVAGE_TYPE = re.compile(r"""["']?blockType["']?\s*:\s*["']?([A-Za-z]+)""")
 _SALVAGE_NAME = re.compile(r"""["']?name["']?\s*:\s*["']([^"'\n]*)""")
+
+
+def read_page(path: Path) -> str:
+    """A page's text; DocPageError when it is missing, too large, not UTF-8 or binary."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_PAGE_BYTES:
+            raise DocPageError(f"is {size} bytes, more than the {MAX_PAGE_BYTES} a page may have")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocPageError(f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocPageError(f"is not UTF-8 text (invalid byte at offset {exc.start})") from None
+    if "\x00" in text:
+        raise DocPageError("looks binary (it contains NUL bytes)")
+    return text
 
 
 def parse_page(text: str) -> DocPage:
@@ -362,8 +395,6 @@ _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
 _SPACES = re.compile(r"\s+")
-
-
 _CODE_SPAN = re.compile(r"(`[^`]*`)")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
@@ -406,155 +437,3 @@ def heading_anchor(title: str) -> str:
     `onlinemeetingpresenters-values`."""
     kept = _ANCHOR_DROP.sub("", plain_text(title).casefold())
     return kept.replace(" ", "-")
-
-
-# ----------------------------------------------------------------------------------- lenient JSON
-
-
-class JsonRepairError(ValueError):
-    """JSON that stays invalid after repair; `line` and `column` are 1-based, in the text as given."""
-
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(f"line {line} column {column}: {message}")
-        self.line = line
-        self.column = column
-        self.reason = message
-
-
-_ELLIPSIS_LINE = re.compile(r"(?m)^[ \t]*(?:\.\.\.|…)[ \t]*,?[ \t]*$")
-_TRAILING_ELLIPSIS = re.compile(r",?\s*(?:\.\.\.|…)(?=\s*[\]}])")
-_TRAILING_COMMA = re.compile(r",(?=\s*[\]}])")
-
-
-def json_repairs(text: str) -> list[tuple[int, str]]:
-    """What `parse_json_lenient` changes in `text`, as (1-based line, what) pairs in text order."""
-    log: list[tuple[int, int, str]] = []
-    _repair(text, log)
-    return [(line, what) for line, _, what in sorted(log)]
-
-
-def parse_json_lenient(text: str) -> tuple[Any, bool]:
-    """JSON as the docs write it: `(value, repaired)`.
-
-    Strict JSON first. Otherwise comments (`//`, `/* */`), lines that are only `...`, a trailing
-    `...` in an array or object, trailing commas and single-quoted strings are repaired, keeping
-    every newline so that an error's line still points into the text as given.
-    """
-    try:
-        return json.loads(text), False
-    except RecursionError:
-        raise JsonRepairError("nested too deeply", 1, 1) from None
-    except json.JSONDecodeError:
-        pass
-    repaired = _repair(text)
-    try:
-        return json.loads(repaired), True
-    except json.JSONDecodeError as exc:
-        raise JsonRepairError(exc.msg, exc.lineno, exc.colno) from None
-    except RecursionError:
-        raise JsonRepairError("nested too deeply", 1, 1) from None
-
-
-_REPAIRS = (
-    (_ELLIPSIS_LINE, "a line of '...'"),
-    (_TRAILING_ELLIPSIS, "a trailing '...'"),
-    (_TRAILING_COMMA, "a trailing comma"),
-)
-
-
-def _repair(text: str, log: list[tuple[int, int, str]] | None = None) -> str:
-    """Each repair in turn: a line of `...` removed first can leave a trailing comma for the last.
-
-    Newlines are kept, so a position's line is the same before and after; `log` collects
-    (line, column, what) for each change.
-    """
-    text = _strip_comments_and_quotes(text, log)
-    for pattern, what in _REPAIRS:
-        spans = [(m.start(), m.end()) for m in pattern.finditer(_mask_strings(text))]
-        if log is not None:
-            log.extend((_line_col(text, start) + (what,)) for start, _ in spans)
-        text = _delete_spans(text, spans)
-    return text
-
-
-def _line_col(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
-def _strip_comments_and_quotes(text: str, log: list[tuple[int, int, str]] | None = None) -> str:
-    """Drop comments outside strings and turn single-quoted strings into double-quoted ones."""
-    out: list[str] = []
-    k, n = 0, len(text)
-    while k < n:
-        ch = text[k]
-        if log is not None and (ch == "'" or text.startswith(("//", "/*"), k)):
-            what = "a single-quoted string" if ch == "'" else "a comment"
-            log.append((*_line_col(text, k), what))
-        if ch == '"':
-            end = _string_end(text, k, '"')
-            out.append(text[k:end])
-            k = end
-        elif ch == "'":
-            end = _string_end(text, k, "'")
-            inner = text[k + 1 : end - 1].replace("\\'", "'").replace('"', '\\"')
-            out.append('"' + inner + '"')
-            k = end
-        elif text.startswith("//", k):
-            end = text.find("\n", k)
-            k = n if end < 0 else end
-        elif text.startswith("/*", k):
-            end = text.find("*/", k + 2)
-            end = n if end < 0 else end + 2
-            out.append("\n" * text.count("\n", k, end))
-            k = end
-        else:
-            out.append(ch)
-            k += 1
-    return "".join(out)
-
-
-def _string_end(text: str, start: int, quote: str) -> int:
-    """Index just past the string starting at `start`; an unterminated string ends at its line's end."""
-    k = start + 1
-    while k < len(text):
-        ch = text[k]
-        if ch == "\\":
-            k += 2
-            continue
-        if ch == quote:
-            return k + 1
-        if ch == "\n":
-            return k
-        k += 1
-    return len(text)
-
-
-_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*(?:"|(?=\n)|\Z)')
-
-
-def _mask_strings(text: str) -> str:
-    """The text with every string's content replaced by `x` (same length), so that the repair
-    patterns never match inside a string."""
-
-    def mask(m: re.Match[str]) -> str:
-        closed = len(m[0]) >= 2 and m[0].endswith('"')
-        return '"' + "x" * (len(m[0]) - 2) + '"' if closed else '"' + "x" * (len(m[0]) - 1)
-
-    return _JSON_STRING.sub(mask, text)
-
-
-def _delete_spans(text: str, spans: list[tuple[int, int]]) -> str:
-    """Remove the spans, keeping any newline inside them."""
-    out: list[str] = []
-    pos = 0
-    for start, end in sorted(spans):
-        if start < pos:
-            start = pos
-        if start >= end:
-            continue
-        out.append(text[pos:start])
-        out.append("\n" * text.count("\n", start, end))
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)

@@ -1,4 +1,4 @@
-"""Reading one documentation page as Markdown: blocks, annotations, sections, tables, links, JSON."""
+"""Reading one documentation page: its file as text, then its blocks, annotations, sections, tables, links."""
 
 from __future__ import annotations
 
@@ -6,20 +6,42 @@ import textwrap
 
 import pytest
 
-from mockgraph.docpage import (
-    JsonRepairError,
-    heading_anchor,
-    json_repairs,
-    parse_json_lenient,
-    parse_page,
-    plain_text,
-    split_row,
-)
+from mockgraph import docpage
+from mockgraph.docpage import heading_anchor, parse_page, plain_text, read_page, split_row
+from mockgraph.errors import DocPageError
 from support import SEED_PAGE
 
 
 def page(text: str):
     return parse_page(textwrap.dedent(text).lstrip("\n"))
+
+
+class TestReadingTheFile:
+    def test_a_page_is_utf8_text_without_its_bom(self, tmp_path):
+        """A page's bytes decode as UTF-8, a leading byte-order mark dropped."""
+        path = tmp_path / "x.md"
+        path.write_bytes("\ufeff# Títle\n".encode())
+        assert read_page(path) == "# Títle\n"
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [(b"\xff\xfe# x \x80", "is not UTF-8 text"), (b"# x\x00", "looks binary"), (None, "cannot be read")],
+    )
+    def test_what_is_not_a_page_is_a_docpage_error(self, tmp_path, data, message):
+        """Bytes that are not UTF-8, NUL bytes, or a missing file raise DocPageError saying which."""
+        path = tmp_path / "x.md"
+        if data is not None:
+            path.write_bytes(data)
+        with pytest.raises(DocPageError, match=message):
+            read_page(path)
+
+    def test_a_page_over_the_size_limit_is_refused(self, tmp_path, monkeypatch):
+        """A file larger than MAX_PAGE_BYTES raises DocPageError naming its size."""
+        monkeypatch.setattr(docpage, "MAX_PAGE_BYTES", 10)
+        path = tmp_path / "x.md"
+        path.write_text("# a longer title\n", encoding="utf-8")
+        with pytest.raises(DocPageError, match="is 17 bytes, more than the 10"):
+            read_page(path)
 
 
 class TestBlocks:
@@ -239,56 +261,6 @@ class TestInlineMarkdown:
     def test_heading_anchor_is_the_docs_anchor(self):
         """A heading's anchor is lower-case, punctuation dropped, spaces as hyphens."""
         assert heading_anchor("onlineMeetingPresenters values") == "onlinemeetingpresenters-values"
-
-
-class TestLenientJson:
-    def test_strict_json_is_not_repaired(self):
-        """Valid JSON parses as it is, with `repaired` false."""
-        assert parse_json_lenient('{"a": [1, 2]}') == ({"a": [1, 2]}, False)
-
-    @pytest.mark.parametrize(
-        ("text", "expected"),
-        [
-            ('{"a": 1,}', {"a": 1}),
-            ('[1, 2, ]', [1, 2]),
-            ('{"a": 1, // a note\n "b": 2}', {"a": 1, "b": 2}),
-            ('{"a": /* gone */ 1}', {"a": 1}),
-            ('{\n "a": 1,\n ...\n}', {"a": 1}),
-            ('{\n "a": [\n  1,\n  …\n ]\n}', {"a": [1]}),
-            ('{"a": [1, 2, ...]}', {"a": [1, 2]}),
-            ('{"a": 1, ...}', {"a": 1}),
-            ("{'a': 'it\\'s'}", {"a": "it's"}),
-        ],
-    )
-    def test_repairs(self, text, expected):
-        """Comments, `...` lines, trailing `...`, trailing commas and single quotes are repaired."""
-        assert parse_json_lenient(text) == (expected, True)
-
-    def test_strings_are_never_touched(self):
-        """`//`, `...` and `,]` inside strings stay as written."""
-        value, repaired = parse_json_lenient('{"u": "https://x//y", "e": "a, ...]", "t": 1,}')
-        assert value == {"u": "https://x//y", "e": "a, ...]", "t": 1} and repaired
-
-    def test_unrepairable_json_raises_with_its_line(self):
-        """JSON that stays invalid raises a ValueError naming the line in the text as given."""
-        with pytest.raises(ValueError, match=r"line 3 column") as info:
-            parse_json_lenient('{\n  "a": 1, // ok\n  "b": }\n')
-        assert isinstance(info.value, JsonRepairError) and info.value.line == 3
-
-    def test_deep_nesting_is_an_error_not_a_crash(self):
-        """JSON nested too deeply for the parser raises ValueError rather than RecursionError."""
-        with pytest.raises(ValueError):
-            parse_json_lenient("[" * 100_000)
-
-    def test_repairs_are_listed_with_their_lines(self):
-        """json_repairs names each change and its line, in text order."""
-        text = '{\n "a": 1, // c\n ...\n "b": \'x\',\n}'
-        assert json_repairs(text) == [
-            (2, "a comment"),
-            (3, "a line of '...'"),
-            (4, "a single-quoted string"),
-            (4, "a trailing comma"),
-        ]
 
 
 def test_the_seed_page_reads_as_documented():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mockgraph import importer
+from mockgraph import docpage, importer
 from mockgraph.errors import DocPageError
 from mockgraph.fixturefile import load_fixture, save_fixture
 from mockgraph.importer import Diagnostic, import_page, import_paths, write_fixtures
@@ -392,7 +392,7 @@ class TestBrokenPages:
 
     def test_oversized_page(self, tmp_path, monkeypatch):
         """A page over the size limit is `unreadable-page` without being read."""
-        monkeypatch.setattr(importer, "MAX_PAGE_BYTES", 100)
+        monkeypatch.setattr(docpage, "MAX_PAGE_BYTES", 100)
         page = write_page(tmp_path, "x.md", EXAMPLE)
         assert reasons(import_page(page, tmp_path).diagnostics) == ["unreadable-page"]
 

@@ -29,7 +29,7 @@ from .httpexample import (
     split_request_line,
     status_code_of,
 )
-from .models import GRAPH_VERSIONS, Body, Contract, Fixture, FixtureRequest, FixtureResponse, Property, Source
+from .models import GRAPH_VERSIONS, NO_BODY, Body, Contract, Fixture, FixtureRequest, FixtureResponse, Property, Source
 
 __all__ = [
     "Diagnostic",
@@ -242,6 +242,8 @@ def _slug(name: str) -> str:
 # ------------------------------------------------------------------------------------ one page
 
 _DROPPED_REQUEST_HEADERS = frozenset({"content-length", "host", "authorization"})
+# HTTP forbids a body on these; a documented one cannot reach the client (RFC 9110, 6.4.1).
+_NO_BODY_STATUSES = frozenset({204, 304})
 _DROPPED_RESPONSE_HEADERS = frozenset({"content-length", "transfer-encoding"})
 _PROSE_STATUS = re.compile(r"\b([1-5]\d\d) (?:[A-Z][A-Za-z-]*)")
 _TODO = re.compile(r"\bTODO\b")
@@ -379,7 +381,11 @@ class _PageImporter:
             self.note(message.first_line, "bad-status-line", text)
             if not message.first.upper().startswith("HTTP"):  # no status line at all: headers or body
                 message = HttpMessage.parse(block.code or "", block.code_line, status_line=False)
-        return FixtureResponse(status, message.headers_without(_DROPPED_RESPONSE_HEADERS), self._body(message))
+        body = self._body(message)
+        if status in _NO_BODY_STATUSES and not body.empty:
+            self.note(message.first_line, "body-with-no-content", f"a {status} response cannot carry a body; dropped the documented one")
+            body = NO_BODY
+        return FixtureResponse(status, message.headers_without(_DROPPED_RESPONSE_HEADERS), body)
 
     def _documented_status(self, block: Block) -> tuple[int, str]:
         """The status the page's prose states for this response, else 200."""

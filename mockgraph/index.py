@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus
 
 from .models import Fixture, JsonValue
 from .paths import is_placeholder, segments, split_version
@@ -26,7 +27,10 @@ class Route:
     fixture: Fixture
     template: str
     pattern: tuple[str | None, ...]  # case-folded literal segments; None matches any segment
-    body_keys: frozenset[str]  # shape of the documented body, to pick the nearest example
+    # What tells examples of one endpoint apart: the documented body's shape, query and Prefer header.
+    body_keys: frozenset[str]
+    query_tokens: frozenset[str]
+    prefer_tokens: frozenset[str]
 
     @property
     def method(self) -> str:
@@ -45,6 +49,7 @@ class Incoming:
     raw_path: str  # as sent, still percent-encoded
     query: str = ""
     json: JsonValue = None  # the parsed body, where it is JSON
+    prefer: str = ""  # the Prefer header: `return=representation` and `return=minimal` examples differ
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ class FixtureIndex:
             fitting = [r for r in routes if _version_fits(r.version, version)]
             same_method = [r for r in fitting if r.method == request.method]
             if same_method:
-                route = _nearest_by_body(same_method, request, version)
+                route = _nearest_example(same_method, request, version)
                 return Match(route, _params(route, wanted))
             allowed.update(r.method for r in fitting)
         return Miss(self.nearest(request), tuple(sorted(allowed)))
@@ -150,14 +155,17 @@ class FixtureIndex:
 
 
 def _routes_of(name: str, fixture: Fixture) -> Iterable[Route]:
-    templates = fixture.request.routes or (fixture.request.path,)
-    keys = frozenset(_shape(fixture.request.body.json)) if fixture.request.body.is_json else frozenset()
+    request = fixture.request
+    templates = request.routes or (request.path,)
+    keys = frozenset(_shape(request.body.json)) if request.body.is_json else frozenset()
+    query = frozenset(_query_tokens(request.query))
+    prefer = frozenset(_prefer_tokens(next((v for k, v in request.headers if k.lower() == "prefer"), "")))
     seen: set[tuple[str | None, ...]] = set()
     for template in templates:
         pattern = tuple(None if is_placeholder(s) else seg for s, seg in zip(_raw(template), segments(template)))
         if pattern not in seen:
             seen.add(pattern)
-            yield Route(name, fixture, template, pattern, keys)
+            yield Route(name, fixture, template, pattern, keys, query, prefer)
 
 
 def _raw(template: str) -> list[str]:
@@ -172,17 +180,22 @@ def _params(route: Route, wanted: list[str]) -> dict[str, str]:
     return {raw.strip("{}").strip(): sent for raw, sent, lit in zip(_raw(route.template), wanted, route.pattern) if lit is None}
 
 
-def _nearest_by_body(routes: list[Route], request: Incoming, version: str | None) -> Route:
-    """Among examples of one endpoint, the one whose documented body (and version) is nearest."""
+def _nearest_example(routes: list[Route], request: Incoming, version: str | None) -> Route:
+    """Among examples of one endpoint, the one whose documented body, query, Prefer header and
+    version are nearest the request's; ties go to the first in fixture-name order."""
     if len(routes) == 1:
         return routes[0]
-    sent = frozenset(_shape(request.json))
-    query = frozenset(_query_names(request.query))
+    body = frozenset(_shape(request.json))
+    query = frozenset(_query_tokens(request.query))
+    prefer = frozenset(_prefer_tokens(request.prefer))
 
-    def closeness(route: Route) -> tuple[float, float, int]:
-        body = _jaccard(sent, route.body_keys)
-        wanted_query = frozenset(_query_names(route.fixture.request.query))
-        return (body, _jaccard(query, wanted_query), route.version == version)
+    def closeness(route: Route) -> float:
+        return (
+            _jaccard(body, route.body_keys)
+            + _jaccard(query, route.query_tokens)
+            + _jaccard(prefer, route.prefer_tokens)
+            + 0.1 * (route.version == version)
+        )
 
     return max(routes, key=closeness)
 
@@ -201,10 +214,21 @@ def _shape(value: Any, prefix: str = "") -> Iterator[str]:
             yield from _shape(item, prefix + "/*")
 
 
-def _query_names(query: str) -> Iterator[str]:
+def _query_tokens(query: str) -> Iterator[str]:
+    """`$select=a,b&$top=5` -> $select, $select=a, $select=b, $top, $top=5 (case-folded, decoded)."""
     for part in query.split("&"):
-        if part:
-            yield part.partition("=")[0].casefold()
+        name, _, value = unquote_plus(part).partition("=")
+        if name:
+            yield name.casefold()
+            for item in value.split(","):
+                if item.strip():
+                    yield f"{name}={item.strip()}".casefold()
+
+
+def _prefer_tokens(prefer: str) -> Iterator[str]:
+    for part in prefer.split(","):
+        if part.strip():
+            yield part.strip().casefold()
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

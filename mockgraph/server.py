@@ -110,7 +110,8 @@ async def _answer(request: web.Request) -> PreparedResponse:
         raise GraphError(405, "BadRequest", f"The HTTP method {method!r} is not supported.")
     payload = await _read_json(request, state.settings.max_body_bytes)
     path = request.rel_url.raw_path
-    outcome = state.index.match(Incoming(method, path, request.rel_url.raw_query_string, payload))
+    prefer = request.headers.get("Prefer", "")
+    outcome = state.index.match(Incoming(method, path, request.rel_url.raw_query_string, payload, prefer))
     if isinstance(outcome, Miss):
         raise _miss_error(method, path, outcome)
     return state.responses[outcome.route.name]

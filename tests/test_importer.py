@@ -7,7 +7,6 @@ import json
 import random
 import re
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -374,6 +373,30 @@ class TestBrokenPages:
         result = import_page(page, tmp_path)
         assert [(f.request.path, f.response.status) for _, f in result.fixtures] == [("/me/a", 200), ("/me/b", 204)]
 
+    def test_no_content_response_loses_its_documented_body(self, tmp_path):
+        """A 204 documented with a body (it happens) imports without it, and says so."""
+        page = write_page(
+            tmp_path,
+            "x.md",
+            """
+            <!-- { "blockType": "request", "name": "a" } -->
+            ```http
+            PATCH /me/a
+            ```
+            <!-- { "blockType": "response" } -->
+            ```http
+            HTTP/1.1 204 No Content
+            Content-type: application/json
+
+            {"id": "x"}
+            ```
+            """,
+        )
+        result = import_page(page, tmp_path)
+        [(_, fixture)] = result.fixtures
+        assert (fixture.response.status, fixture.response.body.empty) == (204, True)
+        assert [(d.reason, d.line, d.skipped) for d in result.diagnostics] == [("body-with-no-content", 7, False)]
+
     def test_empty_page(self, tmp_path):
         """An empty page imports nothing and says so in a note."""
         page = write_page(tmp_path, "x.md", "\n\n")
@@ -396,13 +419,13 @@ class TestBrokenPages:
         page = write_page(tmp_path, "x.md", EXAMPLE)
         assert reasons(import_page(page, tmp_path).diagnostics) == ["unreadable-page"]
 
-    def test_huge_page_imports_quickly(self, tmp_path):
-        """A page with 2,000 examples imports all of them in well under the time a person notices."""
+    def test_huge_page_imports_every_example(self, tmp_path):
+        """A page with 2,000 examples imports every one of them, each under its own name.
+
+        (How fast is measured in `make bench`, not here.)"""
         example = EXAMPLE.split("## Example", 1)[1]
         page = write_page(tmp_path, "x.md", EXAMPLE + example * 1999)
-        start = time.perf_counter()
         result = import_page(page, tmp_path)
-        assert time.perf_counter() - start < 5
         assert len(result.fixtures) == 2000
         assert result.fixtures[-1][0] == "v1.0/x/create_thing-2000.json"
 

@@ -82,6 +82,25 @@ class TestMatching:
         assert index.match(Incoming("POST", "/namedLocations", json=sent)).route.name == "country"
 
 
+    def test_query_values_tell_variants_apart(self):
+        """$format=text/csv and $format=application/json are different examples of one report."""
+        index = index_of(
+            csv=make_fixture("GET", "/reports/x", query="$format=text/csv"),
+            json=make_fixture("GET", "/reports/x", query="$format=application/json"),
+        )
+        assert index.match(Incoming("GET", "/reports/x", query="$format=application/json")).route.name == "json"
+        assert index.match(Incoming("GET", "/reports/x", query="%24format=text%2Fcsv")).route.name == "csv"
+
+    def test_prefer_header_tells_variants_apart(self):
+        """An update documented with and without `Prefer: return=representation` answers each as documented."""
+        minimal = make_fixture("PATCH", "/security/alerts/{id}", status=204)
+        full = make_fixture("PATCH", "/security/alerts/{id}", status=200, response={"id": "a"})
+        full = type(full)(full.source, type(full.request)(**{**full.request.__dict__, "headers": (("Prefer", "return=representation"),)}), full.response, full.contract)
+        index = index_of(minimal=minimal, full=full)
+        assert index.match(Incoming("PATCH", "/security/alerts/1", prefer="return=representation")).route.name == "full"
+        assert index.match(Incoming("PATCH", "/security/alerts/1")).route.name == "minimal"
+
+
 class TestMisses:
     def test_miss_names_nearest_and_differences(self):
         """An unmatched path names the closest route and the segment that differed."""

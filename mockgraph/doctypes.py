@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .docpage import DocPage, Link, Section, Table, parse_page, plain_text, read_page, strip_links
 from .errors import DocPageError
-from .models import Property
+from .models import PRIMITIVE_TYPES, Property, TypeDef, type_key
 
 # ------------------------------------------------------------------------------ property tables
 
@@ -140,11 +141,16 @@ class Resource:
 
 
 class ResourceCache:
-    """Resource pages read once per import: thousands of API pages link the same few hundred."""
+    """Resource pages read once per import: thousands of API pages link the same few hundred.
 
-    def __init__(self) -> None:
+    `folders` are resource folders to search after the page's own `../resources`: a page kept
+    outside the documentation tree (like the seed) still finds its types there.
+    """
+
+    def __init__(self, folders: Sequence[Path] = ()) -> None:
         self._folders: dict[Path, dict[str, Path]] = {}
         self._resources: dict[Path, Resource | None] = {}
+        self._search = tuple(folders)
 
     def find(self, folder: Path, name: str) -> Path | None:
         """`folder/name`, matching the file name in any case (links rarely match the file's case)."""
@@ -176,6 +182,39 @@ class ResourceCache:
             if target is not None and (resource := self.resource(target)) and resource.properties:
                 return resource.properties
         return ()
+
+    def type_resource(self, type_name: str, page: Path) -> Resource | None:
+        """The resource page that documents `type_name`, next to `page` first, then in `folders`."""
+        file_name = type_key(type_name) + ".md"
+        for folder in (page.parent.parent / "resources", *self._search):
+            found = self.find(folder, file_name)
+            if found is not None and (resource := self.resource(found)) is not None and resource.properties:
+                return resource
+        return None
+
+    def nested_types(self, properties: Iterable[Property], example: Any, page: Path, limit: int = 64) -> tuple[TypeDef, ...]:
+        """The tables of the complex types the documented example uses, followed down its nesting.
+
+        Only types the example reaches are taken, so a fixture carries the contract it demonstrates
+        without copying half the documentation into every file.
+        """
+        found: dict[str, TypeDef] = {}
+        pending = [(tuple(properties), example)]
+        while pending and len(found) < limit:
+            table, value = pending.pop(0)
+            for prop in table:
+                sub = value.get(prop.name) if isinstance(value, dict) else None
+                if sub is None or prop.enum or prop.type.lower() in PRIMITIVE_TYPES:
+                    continue
+                resource = self.type_resource(prop.type, page)
+                if resource is None:
+                    continue
+                name = (resource.type or prop.type).removeprefix("microsoft.graph.")
+                items = sub if isinstance(sub, list) else [sub]
+                if type_key(name) not in found:
+                    found[type_key(name)] = TypeDef(name, resource.properties)
+                pending.extend((resource.properties, item) for item in items)
+        return tuple(found.values())
 
     def exact_type(self, type_name: str, page: Path) -> str:
         """`microsoft.graph.onlinemeeting` -> `microsoft.graph.onlineMeeting`, as its resource page spells it."""

@@ -24,6 +24,7 @@ from .models import (
     Headers,
     Property,
     Source,
+    TypeDef,
 )
 
 FORMAT_VERSION = 1
@@ -87,6 +88,8 @@ def _fixture_to_json(f: Fixture) -> dict[str, Any]:
         "truncated": f.contract.truncated,
         "properties": [_property_to_json(p) for p in f.contract.properties],
     }
+    if f.contract.types:
+        contract["types"] = {t.name: [_property_to_json(p) for p in t.properties] for t in f.contract.types}
     return {
         FORMAT_KEY: FORMAT_VERSION,
         "source": source,
@@ -263,10 +266,14 @@ def _fixture_from_json(r: _Reader) -> Fixture:
         body=_body_from_json(p),
     )
     c = r.obj("contract", required=False)
+    types = c.obj("types", required=False)
     contract = Contract(
         type=c.get("type", (str, type(None))),
         truncated=c.get("truncated", bool, False),
         properties=tuple(_property_from_json(item) for item in c.items("properties")),
+        types=tuple(
+            TypeDef(name, tuple(_property_from_json(item) for item in types.items(name))) for name in types.value
+        ),
     )
     return Fixture(source=source, request=request, response=response, contract=contract)
 

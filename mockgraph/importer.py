@@ -106,7 +106,7 @@ def import_paths(paths: Sequence[Path], root: Path | None = None) -> ImportResul
     `root` is what `Source.page` is relative to; by default a folder argument itself, or a file
     argument's folder. A page that fails unexpectedly becomes an `internal-error` diagnostic.
     """
-    resources = ResourceCache()
+    resources = ResourceCache(_resource_folders(paths, root))
     names = _Names()
     fixtures: list[tuple[str, Fixture]] = []
     diagnostics: list[Diagnostic] = []
@@ -123,6 +123,13 @@ def import_paths(paths: Sequence[Path], root: Path | None = None) -> ImportResul
         fixtures.extend((names.take(name), fixture) for name, fixture in result.fixtures)
         diagnostics.extend(result.diagnostics)
     return ImportResult(fixtures, diagnostics, pages)
+
+
+def _resource_folders(paths: Sequence[Path], root: Path | None) -> list[Path]:
+    """Every `resources` folder in the documentation trees being imported, v1.0 before beta."""
+    tops = {_absolute(p if p.is_dir() else p.parent) for p in paths} | ({_absolute(root)} if root else set())
+    folders = {f for top in tops if top.is_dir() for f in top.glob("**/resources") if f.is_dir()}
+    return sorted(folders, key=lambda f: ("beta" in f.parts, str(f)))
 
 
 def import_page(path: Path, root: Path, *, resources: ResourceCache | None = None) -> PageImport:
@@ -410,7 +417,9 @@ class _PageImporter:
         if type_name:
             type_name = self.resources.exact_type(type_name, self.path)
         truncated = any(_is_true((b.annotation or {}).get("truncated")) for b in (example.request, example.response))
-        return Contract(type=type_name, truncated=truncated, properties=self._documented_properties())
+        properties = self._documented_properties()
+        types = self.resources.nested_types(properties, request.body.json, self.path) if request.body.is_json else ()
+        return Contract(type=type_name, truncated=truncated, properties=properties, types=types)
 
     def _documented_properties(self) -> tuple[Property, ...]:
         """The "Request body" section's property table, else the one of the resource page it links."""

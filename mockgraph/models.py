@@ -17,6 +17,14 @@ Headers = tuple[tuple[str, str], ...]
 
 GRAPH_VERSIONS = ("v1.0", "beta")
 
+#: Graph's primitive (Edm) types, lower-case, as property tables name them; any other type is complex.
+PRIMITIVE_TYPES = frozenset(
+    {
+        "string", "boolean", "int16", "int32", "int64", "byte", "sbyte", "double", "single", "decimal", "float",
+        "datetimeoffset", "date", "timeofday", "duration", "guid", "binary", "stream", "enumeration",
+    }
+)
+
 
 @dataclass(frozen=True)
 class Body:
@@ -89,8 +97,17 @@ class Property:
 
 
 @dataclass(frozen=True)
+class TypeDef:
+    """A documented complex type: its name as documented and its property table (inherited rows included)."""
+
+    name: str
+    properties: tuple[Property, ...]
+
+
+@dataclass(frozen=True)
 class Contract:
-    """What a request body is checked against: the documented type and its property table.
+    """What a request body is checked against: the documented type, its property table, and the
+    tables of the complex types its properties use, so a fixture carries its whole contract.
 
     The documented request body itself is the fixture's `request.body`.
     """
@@ -98,6 +115,29 @@ class Contract:
     type: str | None = None  # e.g. "microsoft.graph.onlineMeeting"
     truncated: bool = False  # the documentation says its example leaves properties out
     properties: tuple[Property, ...] = ()
+    types: tuple[TypeDef, ...] = ()
+
+    def type_named(self, name: str) -> TypeDef | None:
+        """The nested type called `name` (any case, with or without the microsoft.graph prefix)."""
+        wanted = type_key(name)
+        return next((t for t in self.types if type_key(t.name) == wanted), None)
+
+
+def type_key(name: str) -> str:
+    """How type names compare: `#microsoft.graph.onlineMeeting` and `onlinemeeting` are one type."""
+    return name.lstrip("#").lower().removeprefix("microsoft.graph.")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One difference between a payload and its contract."""
+
+    kind: str  # type, unknown, missing, enum, format, odata
+    severity: str  # error, warning, info
+    path: str  # JSON Pointer (RFC 6901) into the payload, "" for the whole payload
+    expected: str
+    actual: str
+    message: str
 
 
 @dataclass(frozen=True)

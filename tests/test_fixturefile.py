@@ -9,7 +9,7 @@ import pytest
 
 from mockgraph.errors import FixtureError
 from mockgraph.fixturefile import dumps, load_fixture, load_fixtures, loads, save_fixture
-from mockgraph.models import Body, FixtureResponse, Property
+from mockgraph.models import Body, Contract, FixtureResponse, Property, TypeDef
 from support import make_fixture
 
 
@@ -20,7 +20,11 @@ def test_round_trip(tmp_path):
         source=fixture.source,
         request=fixture.request,
         response=FixtureResponse(201, (("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")), Body.of_text("plain")),
-        contract=type(fixture.contract)(type="t", properties=(Property("accessLevel", "Enumeration", enum=("everyone",)),)),
+        contract=Contract(
+            type="t",
+            properties=(Property("accessLevel", "Enumeration", enum=("everyone",)),),
+            types=(TypeDef("identity", (Property("id", "String"), Property("displayName", "String"))),),
+        ),
     )
     path = tmp_path / "f.json"
     save_fixture(fixture, path)
@@ -46,6 +50,7 @@ def test_output_is_stable_and_reviewable():
         (lambda d: d["request"].update(path="app/x"), "request.path: must start with '/'"),
         (lambda d: d["request"].update(headers={"A": 1}), "request.headers.A: expected str or list, got a number"),
         (lambda d: d["contract"]["properties"].append({"type": "String"}), "contract.properties[0].name: is missing"),
+        (lambda d: d["contract"].update(types={"identity": [{"name": 1}]}), "contract.types.identity[0].name: expected str"),
         (lambda d: d["request"].update(bodyText="x"), "request: has both 'body' and 'bodyText'"),
     ],
 )

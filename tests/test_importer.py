@@ -94,6 +94,14 @@ class TestSeedPage:
         assert (request.method, request.path, request.version, request.query) == ("POST", "/app/onlineMeetings", None, "")
         assert request.routes == ("/app/onlineMeetings",)
 
+    def test_nested_types_come_from_resource_pages(self):
+        """The types the example nests are resolved from the resource pages of the docs tree, transitively."""
+        [(_, fixture)] = import_paths([SEED_PAGE], root=DOCS_DIR).fixtures
+        types = {t.name: {p.name for p in t.properties} for t in fixture.contract.types}
+        assert list(types) == ["meetingParticipants", "audioConferencing", "chatInfo", "meetingParticipantInfo", "identitySet", "identity"]
+        assert {"organizer", "attendees"} <= types["meetingParticipants"]
+        assert types["identity"] >= {"id", "displayName"}
+
     def test_bodies_are_the_documented_json(self, seed):
         """Request and response bodies deep-equal the JSON of the page's blocks; the status is 201."""
         text = SEED_PAGE.read_text(encoding="utf-8")

@@ -1,0 +1,347 @@
+"""Contract diff: where a payload differs from what Graph documents. The one module that knows deepdiff.
+
+A payload is reduced to its *shape*: its keys, the JSON type of each value, its `@odata.type`
+values. From the contract we build the shape it should have (the same keys where they are allowed,
+the documented types, the documented example's properties), and deepdiff says where the two differ:
+a key only in the payload is `unknown`, a key only in the expectation is `missing`, a changed leaf
+is a `type` (or `odata`) finding.
+
+Those findings depend on the shape alone, so they are cached per shape: a conforming payload whose
+values change on every request costs one walk and a dictionary lookup, and deepdiff runs only where
+the shapes differ. Values matter only for enumerations and formats, checked directly on the few
+paths that have them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from deepdiff import DeepDiff
+
+from .models import Contract, Finding, JsonValue, Property, type_key
+
+KINDS = ("type", "unknown", "missing", "enum", "format", "odata")
+SEVERITIES = ("error", "warning", "info")
+
+_INTEGER = frozenset({"int16", "int32", "int64", "byte", "sbyte"})
+_NUMBER = frozenset({"double", "single", "decimal", "float"})
+_STRING = frozenset({"string", "datetimeoffset", "date", "timeofday", "duration", "guid", "binary", "enumeration"})
+
+_FORMATS = {
+    "datetimeoffset": (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$"), "ISO 8601 date and time with an offset"),
+    "date": (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "a date, YYYY-MM-DD"),
+    "timeofday": (re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"), "a time of day, hh:mm:ss"),
+    "duration": (re.compile(r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"), "an ISO 8601 duration"),
+    "guid": (re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"), "a GUID"),
+}
+
+
+@dataclass
+class _Node:
+    """What the contract expects at one place in a payload."""
+
+    label: str  # the documented type, as findings show it: "Boolean", "meetingParticipants", "object"
+    codes: frozenset[str] = frozenset()  # JSON types a leaf may hold; empty for objects and arrays
+    properties: dict[str, Property] | None = None  # an object's property table, where documented
+    example: Any = None  # the documented example value at this place
+    item: _Node | None = None  # an array's element
+    enum: tuple[str, ...] = ()
+    format: str | None = None  # a key of _FORMATS, or "url"
+    odata_type: str | None = None  # type_key of the documented type
+    truncated: bool = False
+    is_any: bool = False
+
+    @property
+    def is_object(self) -> bool:
+        return not self.is_any and self.item is None and not self.codes
+
+    @property
+    def is_array(self) -> bool:
+        return self.item is not None
+
+
+_ANY = _Node("any", is_any=True)
+
+
+@dataclass
+class _Expectation:
+    """The shape a payload should have, and what the findings need to know beyond it."""
+
+    shape: Any
+    missing: dict[tuple[str, ...], Property | None] = field(default_factory=dict)  # path -> its row
+    constraints: list[tuple[tuple[str, ...], _Node]] = field(default_factory=list)  # values to check
+    strict: dict[tuple[str, ...], bool] = field(default_factory=dict)  # object path -> type fully known
+    odata: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # path -> (documented, sent)
+
+
+class ContractChecker:
+    """Checks payloads against one contract; keep one per fixture, it learns the shapes it sees."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        example: JsonValue = None,
+        severities: Mapping[str, str] | None = None,
+        cache_size: int = 256,
+    ) -> None:
+        self.contract = contract
+        self._severities = dict(severities or {})
+        self._root = self._object_node(contract.type or "object", contract.properties or None, example, contract.type)
+        self._cache: dict[Any, tuple[tuple[Finding, ...], tuple[tuple[tuple[str, ...], _Node], ...]]] = {}
+        self._cache_size = cache_size
+
+    def check(self, payload: JsonValue) -> tuple[Finding, ...]:
+        """Every finding for `payload`, in payload order."""
+        signature = _signature(payload)
+        cached = self._cache.get(signature)
+        if cached is None:
+            cached = self._check_shape(payload)
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[signature] = cached
+        shape_findings, constraints = cached
+        if not constraints:
+            return shape_findings
+        value_findings = [f for path, node in constraints for f in self._check_value(path, node, _at(payload, path))]
+        if not value_findings:
+            return shape_findings
+        return tuple(sorted(shape_findings + tuple(value_findings), key=lambda f: _order(f, payload)))
+
+    # ---------------------------------------------------------------------------- the contract
+
+    def _object_node(self, label: str, properties: Any, example: Any, odata_type: str | None) -> _Node:
+        table = {p.name: p for p in properties} if properties else None
+        return _Node(
+            label=f"{label.removeprefix('microsoft.graph.')} object",
+            properties=table,
+            example=example if isinstance(example, dict) else None,
+            odata_type=type_key(odata_type) if odata_type else None,
+            truncated=self.contract.truncated,
+        )
+
+    def _node_for(self, prop: Property | None, example: Any) -> _Node:
+        """The node for a documented property (or, with no row, for the documented example value)."""
+        if prop is None:
+            return _node_from_example(example, self.contract.truncated)
+        if prop.collection:
+            item_example = example[0] if isinstance(example, list) and example else None
+            single = Property(prop.name, prop.type, enum=prop.enum)
+            return _Node(f"{prop.type} collection", item=self._node_for(single, item_example))
+        kind = prop.type.lower()
+        if prop.enum or kind == "enumeration":
+            return _Node(prop.type, codes=frozenset({"string"}), enum=prop.enum)
+        if kind in _STRING:
+            url = kind == "string" and prop.name.lower().endswith(("url", "uri"))
+            return _Node(prop.type, codes=frozenset({"string"}), format="url" if url else (kind if kind in _FORMATS else None))
+        if kind == "boolean":
+            return _Node(prop.type, codes=frozenset({"boolean"}))
+        if kind in _INTEGER:
+            return _Node(prop.type, codes=frozenset({"integer"}))
+        if kind in _NUMBER:
+            return _Node(prop.type, codes=frozenset({"integer", "number", "string"}))  # NaN/INF come as strings
+        nested = self.contract.type_named(prop.type)
+        if nested is not None:
+            return self._object_node(nested.name, nested.properties, example, nested.name)
+        return _node_from_example(example, self.contract.truncated)
+
+    # ----------------------------------------------------------------------- shape and deepdiff
+
+    def _check_shape(self, payload: JsonValue) -> tuple[tuple[Finding, ...], tuple[tuple[tuple[str, ...], _Node], ...]]:
+        actual = _shape(payload)
+        expectation = _Expectation(shape=None)
+        expectation.shape = self._expect(payload, self._root, (), expectation)
+        if expectation.shape == actual:  # the fast path: deepdiff only where something differs
+            return (), tuple(expectation.constraints)
+        diff = DeepDiff(expectation.shape, actual, view="tree", verbose_level=2)
+        findings = []
+        for report, items in diff.items():
+            for item in items:
+                path = tuple(str(p) for p in item.path(output_format="list"))
+                findings.append(self._finding(report, path, item.t1, item.t2, expectation))
+        findings.sort(key=lambda f: _order(f, payload))
+        return tuple(findings), tuple(expectation.constraints)
+
+    def _expect(self, value: Any, node: _Node, path: tuple[str, ...], out: _Expectation) -> Any:
+        """The shape the contract expects where the payload holds `value`; equal to its shape where it conforms."""
+        actual = _code(value)
+        if node.is_any or (value is None and not node.is_array):
+            return _shape(value)
+        if node.is_array:
+            if not isinstance(value, list):
+                return node.label
+            return [self._expect(item, node.item, (*path, str(i)), out) for i, item in enumerate(value)]
+        if not node.is_object:
+            if actual in node.codes or (actual == "integer" and "number" in node.codes):
+                if node.enum or node.format:
+                    out.constraints.append((path, node))
+                return actual
+            return node.label
+        if not isinstance(value, dict):
+            return node.label
+        out.strict[path] = node.properties is not None or not node.truncated
+        expected: dict[str, Any] = {}
+        for key, item in value.items():
+            if key == "@odata.type":
+                sent = type_key(str(item))
+                if node.odata_type in (None, sent):
+                    expected[key] = f"odata:{sent}"
+                else:
+                    expected[key] = f"odata:{node.odata_type}"
+                    out.odata[(*path, key)] = (node.label.removesuffix(" object"), str(item).lstrip("#"))
+            elif "@" in key:
+                expected[key] = _shape(item)  # instance annotations and @odata.bind links
+            elif (node.properties and key in node.properties) or (isinstance(node.example, dict) and key in node.example):
+                child = self._node_for((node.properties or {}).get(key), _get(node.example, key))
+                expected[key] = self._expect(item, child, (*path, key), out)
+        for key, prop in self._expected_keys(node):
+            if key not in value:
+                out.missing[(*path, key)] = prop
+                expected[key] = "missing"
+        return expected
+
+    def _expected_keys(self, node: _Node) -> Iterator[tuple[str, Property | None]]:
+        """Properties a payload is expected to send here: the documented example's, and required ones."""
+        table = node.properties or {}
+        for key in node.example or {}:
+            if "@" not in key:
+                yield key, table.get(key)
+        for key, prop in table.items():
+            if prop.required and key not in (node.example or {}):
+                yield key, prop
+
+    def _finding(self, report: str, path: tuple[str, ...], t1: Any, t2: Any, exp: _Expectation) -> Finding:
+        pointer, name = _pointer(path), _name(path)
+        if report == "dictionary_item_added":
+            strict = exp.strict.get(path[:-1], True)
+            return self._make("unknown", pointer, "not documented", _describe(t2), f"{name} is not a documented property",
+                              default="error" if strict else "warning")
+        if report == "dictionary_item_removed":
+            prop = exp.missing.get(path)
+            required = prop is not None and prop.required
+            what = "a required" if required else "a documented"
+            return self._make("missing", pointer, prop.type if prop else "present", "absent", f"{name} is {what} property the payload leaves out",
+                              default="error" if required else "info")
+        if path in exp.odata:
+            documented, sent = exp.odata[path]
+            return self._make("odata", pointer, documented, sent, f"@odata.type names {sent}, the documented type is {documented}")
+        return self._make("type", pointer, _describe(t1), _describe(t2), f"{name} should be {_describe(t1)}, got {_describe(t2)}")
+
+    # ---------------------------------------------------------------------------- values
+
+    def _check_value(self, path: tuple[str, ...], node: _Node, value: Any) -> Iterator[Finding]:
+        pointer, name = _pointer(path), _name(path)
+        if node.enum and value not in node.enum:
+            allowed = ", ".join(node.enum)
+            yield self._make("enum", pointer, f"one of {allowed}", repr(value), f"{name} is {value!r}, not one of {allowed}")
+        elif node.format == "url":
+            parts = urlsplit(value)
+            if not (parts.scheme and parts.netloc):
+                yield self._make("format", pointer, "an absolute URL", repr(value), f"{name} is not an absolute URL: {value!r}")
+        elif node.format and not _FORMATS[node.format][0].match(value):
+            described = _FORMATS[node.format][1]
+            yield self._make("format", pointer, described, repr(value), f"{name} is not {described}: {value!r}")
+
+    def _make(self, kind: str, pointer: str, expected: str, actual: str, message: str, default: str = "error") -> Finding:
+        return Finding(kind, self._severities.get(kind, default), pointer, expected, actual, message)
+
+
+def _node_from_example(example: Any, truncated: bool) -> _Node:
+    """With no property table, the documented example's shape is the contract."""
+    if isinstance(example, dict):
+        return _Node("object", example=example, odata_type=_odata_of(example), truncated=truncated)  # label: "object"
+    if isinstance(example, list):
+        return _Node("array", item=_node_from_example(example[0], truncated) if example else _ANY)
+    if example is None:
+        return _ANY
+    code = _code(example)
+    return _Node(code, codes=frozenset({"integer", "number"} if code in ("integer", "number") else {code}))
+
+
+def _odata_of(example: dict[str, Any]) -> str | None:
+    value = example.get("@odata.type")
+    return type_key(value) if isinstance(value, str) else None
+
+
+def _code(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _shape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (f"odata:{type_key(str(v))}" if k == "@odata.type" else _shape(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return _code(value)
+
+
+def _signature(value: Any) -> Any:
+    """A hashable stand-in for `_shape(value)`: equal signatures, equal shape findings."""
+    if isinstance(value, dict):
+        return tuple((k, v if k == "@odata.type" else _signature(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return ("[", *(_signature(v) for v in value))
+    return _code(value)
+
+
+def _describe(shape: Any) -> str:
+    if isinstance(shape, dict):
+        return "object"
+    if isinstance(shape, list):
+        return "array"
+    return str(shape)
+
+
+def _get(example: Any, key: str) -> Any:
+    return example.get(key) if isinstance(example, dict) else None
+
+
+def _at(payload: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        payload = payload[int(part)] if isinstance(payload, list) else payload[part]
+    return payload
+
+
+def _name(path: tuple[str, ...]) -> str:
+    """How a message names a place: `accessLevel`, `capabilities[0]`, `payload`."""
+    indexes = ""
+    for part in reversed(path):
+        if not part.isdigit():
+            return part + indexes
+        indexes = f"[{part}]" + indexes
+    return "payload" + indexes
+
+
+def _pointer(path: tuple[str, ...]) -> str:
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def _order(finding: Finding, payload: Any) -> tuple[int, ...]:
+    """Findings in the order their places appear in the payload; a place it lacks sorts last."""
+    position: list[int] = []
+    value = payload
+    for part in finding.path.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict) and part in value:
+            position.append(list(value).index(part))
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            position.append(int(part))
+            value = value[int(part)]
+        else:
+            position.append(1 << 30)
+            break
+    return tuple(position)

@@ -1,0 +1,131 @@
+"""The contract diff: each kind of finding, with JSON Pointer paths, on the seed and on small contracts."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from mockgraph.differ import ContractChecker
+from mockgraph.fixturefile import load_fixture
+from mockgraph.models import Contract, Property, TypeDef
+from support import FIXTURES_DIR
+
+SEED = load_fixture(FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json")
+DOCUMENTED = SEED.request.body.json
+ENUM_BREAKS = [("enum", "/accessLevel"), ("enum", "/capabilities/0")]
+
+
+def summary(findings) -> list[tuple[str, str]]:
+    return [(f.kind, f.path) for f in findings]
+
+
+def conforming(**changes):
+    """The documented request with its documentation's own enumeration breaks repaired."""
+    repaired = {"accessLevel": "everyone", "capabilities": ["questionAndAnswer"]}
+    return {**copy.deepcopy(DOCUMENTED), **repaired, **changes}
+
+
+@pytest.fixture
+def seed() -> ContractChecker:
+    return ContractChecker(SEED.contract, DOCUMENTED)
+
+
+class TestSeed:
+    def test_documented_request_breaks_only_its_enumerations(self, seed):
+        """The documented request itself yields only the documentation's own enumeration breaks."""
+        assert summary(seed.check(DOCUMENTED)) == ENUM_BREAKS
+
+    def test_the_four_classic_mistakes(self, seed):
+        """isBroadcast "yes", an extra property, accessLevel "secret", no joinUrl: exactly those four findings."""
+        payload = conforming(isBroadcast="yes", extra=1, accessLevel="secret")
+        del payload["joinUrl"]
+        findings = seed.check(payload)
+        assert summary(findings) == [("type", "/isBroadcast"), ("enum", "/accessLevel"), ("unknown", "/extra"), ("missing", "/joinUrl")]
+        by_kind = {f.kind: f for f in findings}
+        assert (by_kind["type"].expected, by_kind["type"].actual, by_kind["type"].severity) == ("Boolean", "string", "error")
+        assert by_kind["enum"].actual == "'secret'" and "everyone" in by_kind["enum"].expected
+        assert by_kind["unknown"].severity == "error"  # the property table is complete
+        assert by_kind["missing"].severity == "info"
+
+    def test_values_are_not_errors(self, seed):
+        """Different example values of the right types and formats are no finding."""
+        payload = conforming(subject="Another subject", isCancelled=False, joinUrl="https://contoso.com/join")
+        assert seed.check(payload) == ()
+
+    def test_nested_types_from_resource_pages(self, seed):
+        """Nested properties are checked against their own documented types, with deep JSON Pointers."""
+        payload = conforming()
+        payload["participants"]["organizer"]["upn"] = 5
+        payload["participants"]["organizer"]["identity"]["user"]["nickname"] = "x"
+        payload["participants"]["attendees"][0]["@odata.type"] = "#microsoft.graph.identity"
+        assert summary(seed.check(payload)) == [  # in payload order
+            ("unknown", "/participants/organizer/identity/user/nickname"),
+            ("type", "/participants/organizer/upn"),
+            ("odata", "/participants/attendees/0/@odata.type"),
+        ]
+
+    def test_formats(self, seed):
+        """A DateTimeOffset without an offset and a URL that is not absolute are format findings."""
+        findings = seed.check(conforming(startDateTime="2017-01-01T00:03:15", joinUrl="/relative"))
+        assert summary(findings) == [("format", "/startDateTime"), ("format", "/joinUrl")]
+
+    def test_null_where_graph_allows_it(self, seed):
+        """null is fine for a single value, not for a collection."""
+        assert seed.check(conforming(subject=None, chatInfo=None)) == ()
+        assert summary(seed.check(conforming(capabilities=None))) == [("type", "/capabilities")]
+
+    def test_object_where_a_string_belongs(self, seed):
+        """An object sent for a String property is a type finding naming both."""
+        [finding] = seed.check(conforming(subject={"text": "x"}))
+        assert (finding.kind, finding.path, finding.expected, finding.actual) == ("type", "/subject", "String", "object")
+
+    def test_same_shape_new_values_are_rechecked(self, seed):
+        """Findings cached per shape still check each payload's own values."""
+        assert seed.check(conforming(accessLevel="invited")) == ()
+        assert summary(seed.check(conforming(accessLevel="nobody"))) == [("enum", "/accessLevel")]
+        assert seed.check(conforming(accessLevel="locked")) == ()
+
+    def test_severities_are_configurable(self):
+        """A severity set per kind replaces the default."""
+        checker = ContractChecker(SEED.contract, DOCUMENTED, severities={"enum": "warning", "missing": "error"})
+        payload = conforming(accessLevel="nobody")
+        del payload["subject"]
+        assert [(f.kind, f.severity) for f in checker.check(payload)] == [("enum", "warning"), ("missing", "error")]
+
+
+class TestSmallContracts:
+    def test_required_property_left_out_is_an_error(self):
+        """A property the table marks Required is an error when left out, even if the example omits it."""
+        contract = Contract(properties=(Property("displayName", "String", required=True), Property("note", "String")))
+        [finding] = ContractChecker(contract, {"note": "x"}).check({"note": "y"})
+        assert (finding.kind, finding.path, finding.severity) == ("missing", "/displayName", "error")
+
+    def test_no_table_means_the_example_is_the_contract(self):
+        """Without a property table the example's shape is the contract; truncated examples only warn."""
+        example = {"name": "x", "size": 3, "tags": ["a"]}
+        strict = ContractChecker(Contract(), example)
+        assert summary(strict.check({"name": 1, "size": 4.5, "tags": ["b", 2], "more": True})) == [
+            ("type", "/name"), ("type", "/tags/1"), ("unknown", "/more"),
+        ]
+        loose = ContractChecker(Contract(truncated=True), example)
+        assert [(f.kind, f.severity) for f in loose.check({"name": "y", "size": 1, "tags": [], "more": 1})] == [("unknown", "warning")]
+
+    def test_collections_check_each_element(self):
+        """Every element of a collection is checked against the documented element type."""
+        contract = Contract(
+            properties=(Property("members", "identity", collection=True),),
+            types=(TypeDef("identity", (Property("id", "Guid"), Property("displayName", "String"))),),
+        )
+        payload = {"members": [{"id": "6e1a8b4e-0000-4000-8000-000000000000"}, {"id": "nope", "displayName": 3}]}
+        assert summary(ContractChecker(contract, None).check(payload)) == [("format", "/members/1/id"), ("type", "/members/1/displayName")]
+
+    def test_pointer_escaping(self):
+        """Keys holding / or ~ are escaped as RFC 6901 says."""
+        [finding] = ContractChecker(Contract(properties=(Property("a", "String"),)), None).check({"a/b~c": 1})
+        assert finding.path == "/a~1b~0c"
+
+    def test_payload_that_is_not_an_object(self):
+        """A JSON array sent where an object is documented is one type finding at the root."""
+        [finding] = ContractChecker(SEED.contract, DOCUMENTED).check([1, 2])
+        assert (finding.kind, finding.path, finding.actual) == ("type", "", "array")

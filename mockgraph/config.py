@@ -8,11 +8,13 @@ command-line flags. Paths in a settings file are relative to that file's folder.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .models import FINDING_KINDS, SEVERITIES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,6 +28,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 10 * 1024 * 1024
+    strict: bool = False  # answer payloads with contract errors with 400 instead of the fixture
+    journal: Path | None = None  # JSON Lines file every request is appended to
+    journal_limit: int = 1000  # requests kept in memory for GET /_mockgraph/requests
+    severity: Mapping[str, str] = field(default_factory=dict)  # finding kind -> severity
 
     def but(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, skipping those that are None (flags not given)."""
@@ -80,16 +86,37 @@ def _apply(settings: Settings, table: dict[str, Any], origin: Path) -> Settings:
     return replace(settings, **changes)
 
 
+_PATHS = frozenset({"fixtures", "journal"})
+
+
 def _coerce(name: str, value: Any, origin: Path) -> Any:
-    default = getattr(Settings(), name)
-    if isinstance(default, Path):
+    key = name.replace("_", "-")
+    if name in _PATHS:
         if not isinstance(value, str):
-            raise ConfigError(f"{origin}: {name.replace('_', '-')} must be a path string")
+            raise ConfigError(f"{origin}: {key} must be a path string")
         return origin.parent / value
-    if isinstance(default, int) and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-        raise ConfigError(f"{origin}: {name.replace('_', '-')} must be a whole number of at least 0")
-    if name == "port" and value > MAX_PORT:
-        raise ConfigError(f"{origin}: port must be at most {MAX_PORT}")
-    if isinstance(default, str) and not isinstance(value, str):
-        raise ConfigError(f"{origin}: {name.replace('_', '-')} must be a string")
+    if name == "severity":
+        return _severity(value, origin)
+    default = getattr(Settings(), name)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{origin}: {key} must be true or false")
+    elif isinstance(default, int):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{origin}: {key} must be a whole number of at least 0")
+        if name == "port" and value > MAX_PORT:
+            raise ConfigError(f"{origin}: port must be at most {MAX_PORT}")
+    elif isinstance(default, str) and not isinstance(value, str):
+        raise ConfigError(f"{origin}: {key} must be a string")
     return value
+
+
+def _severity(value: Any, origin: Path) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{origin}: severity must be a table of finding kind = severity")
+    for kind, level in value.items():
+        if kind not in FINDING_KINDS:
+            raise ConfigError(f"{origin}: severity: unknown finding kind {kind!r} (kinds: {', '.join(FINDING_KINDS)})")
+        if level not in SEVERITIES:
+            raise ConfigError(f"{origin}: severity.{kind}: {level!r} is not one of {', '.join(SEVERITIES)}")
+    return dict(value)

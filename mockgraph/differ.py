@@ -24,9 +24,6 @@ from deepdiff import DeepDiff
 
 from .models import Contract, Finding, JsonValue, Property, type_key
 
-KINDS = ("type", "unknown", "missing", "enum", "format", "odata")
-SEVERITIES = ("error", "warning", "info")
-
 _INTEGER = frozenset({"int16", "int32", "int64", "byte", "sbyte"})
 _NUMBER = frozenset({"double", "single", "decimal", "float"})
 _STRING = frozenset({"string", "datetimeoffset", "date", "timeofday", "duration", "guid", "binary", "enumeration"})

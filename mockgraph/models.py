@@ -128,6 +128,10 @@ def type_key(name: str) -> str:
     return name.lstrip("#").lower().removeprefix("microsoft.graph.")
 
 
+FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata")
+SEVERITIES = ("error", "warning", "info")
+
+
 @dataclass(frozen=True)
 class Finding:
     """One difference between a payload and its contract."""

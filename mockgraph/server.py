@@ -1,8 +1,9 @@
 """The replay server: an aiohttp application that answers each request with its fixture's response.
 
 Responses are rendered to bytes once, when the application is built, so the request path does
-only what must happen per request: read the body, look the route up, stamp fresh request ids.
-Bad input never reaches a traceback: it is answered with a Graph-style JSON error and a 4xx.
+only what must happen per request: read the body, look the route up, check the payload against
+the fixture's contract, stamp fresh request ids, note it all in the journal. Bad input never
+reaches a traceback: it is answered with a Graph-style JSON error and a 4xx.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,12 +22,16 @@ from aiohttp.http_exceptions import BadHttpMethod
 from aiohttp.web_protocol import RequestHandler
 
 from .config import Settings
-from .index import KNOWN_METHODS, FixtureIndex, Incoming, Miss
-from .models import Body, FixtureResponse, JsonValue
+from .differ import ContractChecker
+from .index import KNOWN_METHODS, FixtureIndex, Incoming, Miss, Route
+from .journal import Journal, JournalEntry, entry_to_json, finding_to_json, summarize
+from .models import Body, Finding, FixtureResponse, JsonValue
 
 log = logging.getLogger("mockgraph")
 
 HEALTH_PATH = "/_mockgraph/health"
+REQUESTS_PATH = "/_mockgraph/requests"
+CONTRACT_HEADER = "mockgraph-contract"
 
 # Headers a documented or recorded response carries that must be the server's own, not replayed.
 _NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
@@ -39,11 +44,24 @@ class PreparedResponse:
     body: bytes
 
 
-@dataclass(frozen=True)
+@dataclass
 class ServerState:
     index: FixtureIndex
     settings: Settings
     responses: dict[str, PreparedResponse]  # by fixture name
+    journal: Journal
+    checkers: dict[str, ContractChecker | None] = field(default_factory=dict)  # made on first use
+
+    def checker(self, route: Route) -> ContractChecker | None:
+        """The contract checker of a route's fixture; None where the fixture documents no contract."""
+        if route.name not in self.checkers:
+            fixture = route.fixture
+            example = fixture.request.body.json if fixture.request.body.is_json else None
+            has_contract = example is not None or fixture.contract.properties
+            self.checkers[route.name] = (
+                ContractChecker(fixture.contract, example, self.settings.severity) if has_contract else None
+            )
+        return self.checkers[route.name]
 
 
 STATE = web.AppKey("mockgraph", ServerState)
@@ -65,10 +83,18 @@ def create_app(index: FixtureIndex, settings: Settings) -> web.Application:
     """The replay application for `index`."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     responses = {route.name: prepare_response(route.fixture.response) for route in index.routes}
-    app[STATE] = ServerState(index=index, settings=settings, responses=responses)
+    journal = Journal(settings.journal_limit, settings.journal)
+    app[STATE] = ServerState(index=index, settings=settings, responses=responses, journal=journal)
+    app.on_cleanup.append(lambda _: _close(journal))
     app.router.add_get(HEALTH_PATH, _health)
+    app.router.add_get(REQUESTS_PATH, _list_requests)
+    app.router.add_delete(REQUESTS_PATH, _clear_requests)
     app.router.add_route("*", "/{tail:.*}", _replay)
     return app
+
+
+async def _close(journal: Journal) -> None:
+    journal.close()
 
 
 def prepare_response(response: FixtureResponse) -> PreparedResponse:
@@ -90,31 +116,94 @@ async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "fixtures": state.index.fixture_count})
 
 
+async def _list_requests(request: web.Request) -> web.Response:
+    entries = list(request.app[STATE].journal)
+    summary = summarize(f for e in entries for f in e.findings)
+    return web.json_response({"requests": [entry_to_json(e) for e in entries], "summary": summary})
+
+
+async def _clear_requests(request: web.Request) -> web.Response:
+    request.app[STATE].journal.clear()
+    return web.Response(status=204)
+
+
 async def _replay(request: web.Request) -> web.Response:
+    state = request.app[STATE]
     ids = _request_ids(request)
+    payload: JsonValue = None
+    route: Route | None = None
+    findings: tuple[Finding, ...] = ()
     try:
-        response = await _answer(request)
+        if request.method not in KNOWN_METHODS:
+            raise GraphError(405, "BadRequest", f"The HTTP method {request.method!r} is not supported.")
+        payload = await _read_json(request, state.settings.max_body_bytes)
+        route = _route_for(state, request, payload)
+        checker = state.checker(route) if payload is not None else None
+        findings = checker.check(payload) if checker is not None else ()
+        if state.settings.strict and any(f.severity == "error" for f in findings):
+            raise _contract_error(findings)
+        prepared = state.responses[route.name]
+        headers = {**prepared.headers, **ids, CONTRACT_HEADER: contract_summary(findings)} if checker else {**prepared.headers, **ids}
+        response = web.Response(status=prepared.status, headers=headers, body=prepared.body)
     except GraphError as error:
-        return graph_error_response(error, ids)
+        if findings:
+            error.headers[CONTRACT_HEADER] = contract_summary(findings)
+        response = graph_error_response(error, ids)
     except Exception:  # a bug of ours: still answer in Graph's shape, and say so in the log
         log.exception("mockgraph failed on %s %s", request.method, request.rel_url)
         error = GraphError(500, "generalException", "mockgraph failed on this request; see its log.")
-        return graph_error_response(error, ids)
-    return web.Response(status=response.status, headers={**response.headers, **ids}, body=response.body)
+        response = graph_error_response(error, ids)
+    journal = state.journal
+    journal.add(
+        JournalEntry(
+            seq=journal.next_seq(),
+            time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            method=request.method,
+            path=str(request.rel_url),
+            status=response.status,
+            fixture=route.name if route else None,
+            body=payload,
+            findings=findings,
+        )
+    )
+    return response
 
 
-async def _answer(request: web.Request) -> PreparedResponse:
-    state = request.app[STATE]
+def _route_for(state: ServerState, request: web.Request, payload: JsonValue) -> Route:
     method = request.method
-    if method not in KNOWN_METHODS:
-        raise GraphError(405, "BadRequest", f"The HTTP method {method!r} is not supported.")
-    payload = await _read_json(request, state.settings.max_body_bytes)
     path = request.rel_url.raw_path
     prefer = request.headers.get("Prefer", "")
     outcome = state.index.match(Incoming(method, path, request.rel_url.raw_query_string, payload, prefer))
     if isinstance(outcome, Miss):
         raise _miss_error(method, path, outcome)
-    return state.responses[outcome.route.name]
+    return outcome.route
+
+
+def contract_summary(findings: tuple[Finding, ...]) -> str:
+    """`2 errors, 1 warning` for the contract header; `0 errors` when the payload conforms."""
+    counts = summarize(findings)
+    parts = [
+        f"{n} {word if n == 1 else plural}"
+        for n, word, plural in (
+            (counts["errors"], "error", "errors"),
+            (counts["warnings"], "warning", "warnings"),
+            (counts["info"], "info", "info"),
+        )
+        if n
+    ]
+    return ", ".join(parts) or "0 errors"
+
+
+def _contract_error(findings: tuple[Finding, ...]) -> GraphError:
+    errors = [f for f in findings if f.severity == "error"]
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return GraphError(
+        400,
+        "BadRequest",
+        f"The payload breaks the documented contract: {first.message} at {first.path or '/'}{more}.",
+        findings=[finding_to_json(f) for f in findings],
+    )
 
 
 async def _read_json(request: web.Request, limit: int) -> JsonValue:

@@ -28,6 +28,13 @@ def test_mockgraph_toml_wins_over_pyproject(tmp_path):
     assert load_settings(cwd=tmp_path).max_body_bytes == 5
 
 
+def test_contract_settings(tmp_path):
+    """strict, journal and per-kind severities are read from the settings file."""
+    (tmp_path / "mockgraph.toml").write_text('strict = true\njournal = "j.jsonl"\n[severity]\nenum = "warning"\n')
+    settings = load_settings(cwd=tmp_path)
+    assert (settings.strict, settings.journal, dict(settings.severity)) == (True, tmp_path / "j.jsonl", {"enum": "warning"})
+
+
 def test_explicit_file_and_command_line(tmp_path):
     """--config FILE is read instead; flags given on the command line win over it."""
     (tmp_path / "mockgraph.toml").write_text("port = 9100\n")
@@ -41,7 +48,10 @@ def test_explicit_file_and_command_line(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("prot = 1\n", "unknown setting 'prot' (valid settings: fixtures, host, max-body-bytes, port)"),
+        ("prot = 1\n", "unknown setting 'prot' (valid settings: fixtures, host, journal, journal-limit, max-body-bytes, port, severity, strict)"),
+        ("strict = 1\n", "strict must be true or false"),
+        ('severity = { enum = "fatal" }\n', "severity.enum: 'fatal' is not one of error, warning, info"),
+        ('severity = { typo = "error" }\n', "severity: unknown finding kind 'typo'"),
         ('port = "80"\n', "port must be a whole number"),
         ("port = -1\n", "port must be a whole number"),
         ("port = 70000\n", "port must be at most 65535"),

@@ -1,0 +1,144 @@
+"""The journal: what the server saw, request by request, with the contract findings of each.
+
+Kept in memory (bounded: the oldest entries go first) for `GET /_mockgraph/requests`, and
+optionally appended as JSON Lines to a file that `mockgraph report` turns into reports later.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import MockgraphError
+from .models import Finding, JsonValue
+
+DEFAULT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request the server answered."""
+
+    seq: int  # 1, 2, 3, ... in the order requests arrived since the server started
+    time: str  # ISO 8601, UTC
+    method: str
+    path: str  # as sent, query included
+    status: int  # what the server answered
+    fixture: str | None  # the matched fixture's name, None for a miss
+    body: JsonValue  # the JSON payload, None when there was none
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def summarize(findings: Iterable[Finding]) -> dict[str, int]:
+    """Counts by severity: `{"errors": n, "warnings": n, "info": n}`."""
+    counts = {"errors": 0, "warnings": 0, "info": 0}
+    for finding in findings:
+        counts[_COUNT_KEY[finding.severity]] += 1
+    return counts
+
+
+_COUNT_KEY = {"error": "errors", "warning": "warnings", "info": "info"}
+
+
+def finding_to_json(finding: Finding) -> dict[str, str]:
+    return asdict(finding)
+
+
+def finding_from_json(data: Any) -> Finding:
+    if not isinstance(data, dict):
+        raise ValueError("a finding must be an object")
+    try:
+        values = {name: data[name] for name in Finding.__dataclass_fields__}
+    except KeyError as exc:
+        raise ValueError(f"a finding lacks {exc.args[0]!r}") from None
+    if not all(isinstance(v, str) for v in values.values()):
+        raise ValueError("a finding's fields must be strings")
+    if values["severity"] not in _COUNT_KEY:
+        raise ValueError(f"unknown severity {values['severity']!r}")
+    return Finding(**values)
+
+
+def entry_to_json(entry: JournalEntry) -> dict[str, Any]:
+    data = asdict(entry)
+    data["findings"] = [finding_to_json(f) for f in entry.findings]
+    data["summary"] = summarize(entry.findings)
+    return data
+
+
+def entry_from_json(data: Any) -> JournalEntry:
+    if not isinstance(data, dict):
+        raise ValueError("an entry must be an object")
+    try:
+        return JournalEntry(
+            seq=int(data["seq"]),
+            time=str(data["time"]),
+            method=str(data["method"]),
+            path=str(data["path"]),
+            status=int(data["status"]),
+            fixture=data.get("fixture"),
+            body=data.get("body"),
+            findings=tuple(finding_from_json(f) for f in data.get("findings", [])),
+        )
+    except KeyError as exc:
+        raise ValueError(f"an entry lacks {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def read_journal(path: Path) -> list[JournalEntry]:
+    """The entries of a JSON Lines journal; a MockgraphError names the file and line at fault."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MockgraphError(f"{path}: cannot be read: {exc}") from None
+    entries = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(entry_from_json(json.loads(line)))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            raise MockgraphError(f"{path}:{number}: not a journal entry: {exc}") from None
+    return entries
+
+
+class Journal:
+    """The last `limit` entries in memory, each also appended to `file` when one is given."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT, file: Path | None = None) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=limit)
+        self._seq = 0
+        self._out: IO[str] | None = file.open("a", encoding="utf-8") if file else None
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def add(self, entry: JournalEntry) -> None:
+        self._entries.append(entry)
+        if self._out is not None:
+            # One write per line, flushed: a reader (or a crash) never sees half an entry.
+            self._out.write(json.dumps(entry_to_json(entry), ensure_ascii=False) + "\n")
+            self._out.flush()
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(list(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)

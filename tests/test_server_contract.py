@@ -1,0 +1,134 @@
+"""Contract checking in the server, over real sockets: the header, the journal, strict mode."""
+
+from __future__ import annotations
+
+import copy
+import json
+from contextlib import AsyncExitStack
+
+import aiohttp
+import pytest
+
+from mockgraph.config import Settings
+from mockgraph.fixturefile import load_fixtures
+from mockgraph.index import FixtureIndex
+from mockgraph.journal import read_journal
+from mockgraph.server import create_app, running
+from support import FIXTURES_DIR
+
+SEED_PATH = "/v1.0/app/onlineMeetings"
+FIXTURES = load_fixtures(FIXTURES_DIR)
+DOCUMENTED = FIXTURES["unversioned/app-post-onlinemeetings/create_onlinemeeting_from_.json"].request.body.json
+
+
+def broken_payload() -> dict:
+    payload = copy.deepcopy(DOCUMENTED)
+    payload.update(isBroadcast="yes", extra=1, accessLevel="secret", capabilities=["questionAndAnswer"])
+    del payload["joinUrl"]
+    return payload
+
+
+@pytest.fixture
+async def serve():
+    """Start mockgraph on the bundled fixtures with the given settings; returns its base URL."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**settings) -> str:
+            app = create_app(FixtureIndex(FIXTURES), Settings(**settings))
+            return await stack.enter_async_context(running(app))
+
+        yield start
+
+
+@pytest.fixture
+async def http():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+class TestHeader:
+    async def test_conforming_payload(self, serve, http):
+        """A conforming payload gets the documented answer and `mockgraph-contract: 0 errors`."""
+        base = await serve()
+        payload = {**DOCUMENTED, "accessLevel": "everyone", "capabilities": ["questionAndAnswer"]}
+        async with http.post(base + SEED_PATH, json=payload) as response:
+            assert response.status == 201
+            assert response.headers["mockgraph-contract"] == "0 errors"
+
+    async def test_findings_are_summarised(self, serve, http):
+        """A payload with contract breaks still gets the documented answer, with the counts in the header."""
+        base = await serve()
+        async with http.post(base + SEED_PATH, json=broken_payload()) as response:
+            assert response.status == 201
+            assert response.headers["mockgraph-contract"] == "3 errors, 1 info"
+
+    async def test_no_body_no_check(self, serve, http):
+        """A request without a JSON body is not checked and carries no contract header."""
+        base = await serve()
+        async with http.get(base + "/v1.0/me/onlineMeetings?$filter=JoinWebUrl%20eq%20%27x%27") as response:
+            assert response.status == 200
+            assert "mockgraph-contract" not in response.headers
+
+
+class TestJournal:
+    async def test_requests_are_journaled_and_cleared(self, serve, http):
+        """GET /_mockgraph/requests lists each request with its fixture and findings; DELETE clears it."""
+        base = await serve()
+        await (await http.post(base + SEED_PATH, json=broken_payload())).read()
+        await (await http.get(base + "/v1.0/nothing/here")).read()
+        async with http.get(base + "/_mockgraph/requests") as response:
+            journal = await response.json()
+        first, second = journal["requests"]
+        assert (first["seq"], first["method"], first["path"], first["status"]) == (1, "POST", SEED_PATH, 201)
+        assert first["fixture"] == "unversioned/app-post-onlinemeetings/create_onlinemeeting_from_.json"
+        assert [(f["kind"], f["path"]) for f in first["findings"]] == [
+            ("type", "/isBroadcast"), ("enum", "/accessLevel"), ("unknown", "/extra"), ("missing", "/joinUrl"),
+        ]
+        assert first["body"]["isBroadcast"] == "yes"
+        assert (second["status"], second["fixture"], second["findings"]) == (404, None, [])
+        assert journal["summary"] == {"errors": 3, "warnings": 0, "info": 1}
+        async with http.delete(base + "/_mockgraph/requests") as response:
+            assert response.status == 204
+        async with http.get(base + "/_mockgraph/requests") as response:
+            assert (await response.json())["requests"] == []
+
+    async def test_journal_is_bounded(self, serve, http):
+        """The in-memory journal keeps the newest requests up to its limit."""
+        base = await serve(journal_limit=2)
+        for _ in range(3):
+            await (await http.post(base + SEED_PATH, json=DOCUMENTED)).read()
+        async with http.get(base + "/_mockgraph/requests") as response:
+            assert [r["seq"] for r in (await response.json())["requests"]] == [2, 3]
+
+    async def test_journal_file(self, serve, http, tmp_path):
+        """--journal appends every request as a JSON line that read_journal reads back."""
+        path = tmp_path / "journal.jsonl"
+        base = await serve(journal=path)
+        await (await http.post(base + SEED_PATH, json=broken_payload())).read()
+        await (await http.post(base + SEED_PATH, data=b"{", headers={"Content-Type": "application/json"})).read()
+        [checked, malformed] = read_journal(path)
+        assert [f.kind for f in checked.findings] == ["type", "enum", "unknown", "missing"]
+        assert (malformed.status, malformed.fixture, malformed.body) == (400, None, None)
+        assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
+class TestStrict:
+    async def test_contract_errors_are_refused(self, serve, http):
+        """Strict mode answers a payload with contract errors with a Graph-style 400 listing the findings."""
+        base = await serve(strict=True)
+        async with http.post(base + SEED_PATH, json=broken_payload()) as response:
+            assert response.status == 400
+            assert response.headers["mockgraph-contract"] == "3 errors, 1 info"
+            error = (await response.json())["error"]
+        assert error["code"] == "BadRequest"
+        assert "isBroadcast should be Boolean, got string" in error["message"]
+        assert [f["path"] for f in error["innerError"]["findings"]] == ["/isBroadcast", "/accessLevel", "/extra", "/joinUrl"]
+
+    async def test_warnings_pass_in_strict_mode(self, serve, http):
+        """Strict mode refuses errors only: a payload with info findings gets the documented answer."""
+        base = await serve(strict=True)
+        payload = {**DOCUMENTED, "accessLevel": "everyone", "capabilities": ["questionAndAnswer"]}
+        del payload["subject"]
+        async with http.post(base + SEED_PATH, json=payload) as response:
+            assert response.status == 201
+            assert response.headers["mockgraph-contract"] == "1 info"

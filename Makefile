@@ -19,7 +19,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: install
+# The HTML report is tested in Debian's Chromium, installed here where it is missing (as root, as on CI).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 serve: install

@@ -1,12 +1,14 @@
-"""The `mockgraph` command: import documentation pages, serve fixtures.
+"""The `mockgraph` command: import documentation pages, serve fixtures, report contract differences.
 
-Exit status: 0 success (an import with warnings included), 2 bad input (a clear message on stderr).
+Exit status: 0 success (an import with warnings included); 1 a report holds contract errors;
+2 bad input (a clear message on stderr naming the file and what is wrong).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from collections.abc import Sequence
@@ -15,8 +17,9 @@ from pathlib import Path
 
 from .config import MAX_PORT, Settings, load_settings
 from .errors import MockgraphError
-from .fixturefile import load_fixtures
+from .fixturefile import load_fixture, load_fixtures, write_atomic
 from .index import FixtureIndex
+from .journal import read_journal
 from .server import create_app, running
 
 
@@ -50,8 +53,35 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, help="port (default: 8080; 0 picks a free one)")
     serve.add_argument("--config", type=Path, help="settings file (default: mockgraph.toml or pyproject.toml)")
     serve.add_argument("--max-body-bytes", type=int, help="largest request body accepted (default: 10 MB)")
+    serve.add_argument("--strict", action="store_true", default=None, help="answer contract errors with 400")
+    serve.add_argument("--journal", type=Path, help="append every request, with its findings, to this JSON Lines file")
     serve.set_defaults(run=_serve)
+
+    diff = commands.add_parser("diff", help="check one JSON payload against a fixture's contract")
+    diff.add_argument("payload", type=Path, metavar="PAYLOAD", help="a JSON file")
+    diff.add_argument("--fixture", type=Path, required=True, help="the fixture whose contract applies")
+    diff.add_argument("--config", type=Path, help="settings file (for per-kind severities)")
+    _report_options(diff)
+    diff.set_defaults(run=_diff)
+
+    report = commands.add_parser("report", help="turn a journal written by `serve --journal` into a report")
+    report.add_argument("journal", type=Path, metavar="JOURNAL", help="a JSON Lines journal")
+    _report_options(report)
+    report.set_defaults(run=_report)
+
+    lint = commands.add_parser("lint", help="report the documentation's own contract breaks")
+    lint.add_argument("paths", nargs="+", type=Path, metavar="PAGE", help="a page, or a folder of pages")
+    lint.add_argument("--root", type=Path, help="folder that page names are relative to")
+    _report_options(lint)
+    lint.set_defaults(run=_lint)
     return parser
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    from .reports import FORMATS
+
+    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    parser.add_argument("--output", type=Path, help="write the report here instead of to stdout")
 
 
 def _port(text: str) -> int:
@@ -74,9 +104,67 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from .differ import ContractChecker
+    from .reports import Case
+
+    fixture = load_fixture(args.fixture)
+    example = fixture.request.body.json if fixture.request.body.is_json else None
+    if example is None and not fixture.contract.properties:
+        raise MockgraphError(f"{args.fixture}: documents no contract (no JSON request example, no property table)")
+    payload = _read_json_file(args.payload)
+    checker = ContractChecker(fixture.contract, example, load_settings(args.config).severity)
+    case = Case(args.payload.name, checker.check(payload), fixture=args.fixture.as_posix())
+    return _emit([case], args, per_request=False)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .reports import cases_from_journal
+
+    return _emit(cases_from_journal(read_journal(args.journal)), args, per_request=True)
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from .lint import lint_pages
+    from .reports import Case
+
+    linted, _ = lint_pages(args.paths, root=args.root)
+    cases = [Case(example.name, example.findings) for example in linted]
+    return _emit(cases, args, per_request=True, title="mockgraph documentation lint")
+
+
+def _emit(cases: list, args: argparse.Namespace, per_request: bool, title: str = "mockgraph contract report") -> int:
+    """Write the report where asked; exit 1 when it holds errors."""
+    from .reports import render
+
+    color = args.output is None and args.format == "text" and sys.stdout.isatty()
+    text = render(cases, args.format, title=title, color=color, per_request=per_request)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(args.output, text)
+    return int(any(f.severity == "error" for case in cases for f in case.findings))
+
+
+def _read_json_file(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MockgraphError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise MockgraphError(f"{path}: is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise MockgraphError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(args.config).but(
-        fixtures=args.fixtures, host=args.host, port=args.port, max_body_bytes=args.max_body_bytes
+        fixtures=args.fixtures,
+        host=args.host,
+        port=args.port,
+        max_body_bytes=args.max_body_bytes,
+        strict=args.strict,
+        journal=args.journal,
     )
     fixtures = load_fixtures(settings.fixtures)
     index = FixtureIndex(fixtures)

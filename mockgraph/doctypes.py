@@ -32,7 +32,9 @@ _CODE_SPAN = re.compile(r"(`[^`]*`)")
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|<br", re.IGNORECASE)
 _ENUM_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _ENUM_SPLIT = re.compile(r",|\s+or\s+|\s+and\s+")
-_REQUIRED = re.compile(r"\bRequired\b")
+# "Required." as a sentence of its own; "Required for users that will be assigned licenses" is a
+# condition the table cannot check, so it does not make the property required.
+_REQUIRED = re.compile(r"(?:^|[.;:]\s*)\(?Required\)?\s*(?:[.;]|$)")
 
 
 def property_tables(page: DocPage, section: Section) -> list[Table]:

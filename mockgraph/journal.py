@@ -125,8 +125,9 @@ class Journal:
     def add(self, entry: JournalEntry) -> None:
         self._entries.append(entry)
         if self._out is not None:
-            # One write per line, flushed: a reader (or a crash) never sees half an entry.
-            self._out.write(json.dumps(entry_to_json(entry), ensure_ascii=False) + "\n")
+            # One write per line, flushed: a reader (or a crash) never sees half an entry. ASCII
+            # escapes, because a payload may hold lone surrogates that UTF-8 cannot encode.
+            self._out.write(json.dumps(entry_to_json(entry)) + "\n")
             self._out.flush()
 
     def clear(self) -> None:

@@ -128,7 +128,7 @@ def type_key(name: str) -> str:
     return name.lstrip("#").lower().removeprefix("microsoft.graph.")
 
 
-FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata")
+FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range")  # range: doc lint only
 SEVERITIES = ("error", "warning", "info")
 
 

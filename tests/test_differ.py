@@ -120,6 +120,13 @@ class TestSmallContracts:
         payload = {"members": [{"id": "6e1a8b4e-0000-4000-8000-000000000000"}, {"id": "nope", "displayName": 3}]}
         assert summary(ContractChecker(contract, None).check(payload)) == [("format", "/members/1/id"), ("type", "/members/1/displayName")]
 
+    def test_a_payload_sharing_little_with_the_contract(self):
+        """However little a payload shares with the contract, each difference is its own finding."""
+        checker = ContractChecker(SEED.contract, DOCUMENTED)
+        findings = checker.check({"subject": "x", "zzz": 1})
+        assert ("unknown", "/zzz") in summary(findings)
+        assert sum(f.kind == "missing" for f in findings) == len(DOCUMENTED) - 2  # all but subject and @odata.type
+
     def test_pointer_escaping(self):
         """Keys holding / or ~ are escaped as RFC 6901 says."""
         [finding] = ContractChecker(Contract(properties=(Property("a", "String"),)), None).check({"a/b~c": 1})

@@ -112,6 +112,18 @@ class TestJournal:
         assert all(json.loads(line) for line in path.read_text().splitlines())
 
 
+    async def test_unencodable_payload_is_journaled(self, serve, http, tmp_path):
+        """A payload holding a lone surrogate (valid JSON, not valid UTF-8) is answered and journaled."""
+        path = tmp_path / "journal.jsonl"
+        base = await serve(journal=path)
+        data = b'{"subject": "\\ud800", "\\udfff": 1}'
+        async with http.post(base + SEED_PATH, data=data, headers={"Content-Type": "application/json"}) as response:
+            assert response.status == 201
+        [entry] = read_journal(path)
+        assert entry.body == {"subject": "\ud800", "\udfff": 1}
+        assert [f.kind for f in entry.findings if f.kind == "unknown"] == ["unknown"]
+
+
 class TestStrict:
     async def test_contract_errors_are_refused(self, serve, http):
         """Strict mode answers a payload with contract errors with a Graph-style 400 listing the findings."""

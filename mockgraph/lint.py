@@ -1,0 +1,76 @@
+"""Doc lint: the documentation's own contract breaks, found by checking each documented request
+example against its own property tables (and against common sense about time ranges)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .differ import ContractChecker
+from .importer import Diagnostic, import_paths
+from .models import Finding, Fixture
+
+
+@dataclass(frozen=True)
+class LintedExample:
+    """One documented request example and what is wrong with it."""
+
+    name: str  # "page.md:72 create_onlinemeeting_from_"
+    fixture: Fixture
+    findings: tuple[Finding, ...]
+
+
+def lint_fixture(fixture: Fixture) -> tuple[Finding, ...]:
+    """The contract breaks of a fixture's own documented request body."""
+    body = fixture.request.body
+    if not body.is_json:
+        return ()
+    findings = ContractChecker(fixture.contract, body.json).check(body.json)
+    return findings + tuple(_time_ranges(body.json, ""))
+
+
+def lint_pages(paths: Sequence[Path], root: Path | None = None) -> tuple[list[LintedExample], list[Diagnostic]]:
+    """Every documented request example below `paths`, with its findings, and the import's diagnostics."""
+    result = import_paths(paths, root=root)
+    linted = [
+        LintedExample(f"{f.source.page}:{f.source.line} {f.source.example}", f, lint_fixture(f)) for _, f in result.fixtures
+    ]
+    return linted, result.diagnostics
+
+
+def _time_ranges(value: Any, pointer: str) -> Iterator[Finding]:
+    """`endDateTime` earlier than `startDateTime` in one object: an example no service would accept."""
+    if isinstance(value, dict):
+        start, end = _instant(value.get("startDateTime")), _instant(value.get("endDateTime"))
+        if start and end and end < start:
+            yield Finding(
+                "range",
+                "warning",
+                f"{pointer}/endDateTime",
+                f"after startDateTime {value['startDateTime']}",
+                str(value["endDateTime"]),
+                "endDateTime precedes startDateTime",
+            )
+        for key, item in value.items():
+            yield from _time_ranges(item, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _time_ranges(item, f"{pointer}/{index}")
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    text = value.replace("Z", "+00:00")
+    if "." in text:  # Graph writes 7 fractional digits; Python reads at most 6
+        head, _, tail = text.partition(".")
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        text = f"{head}.{tail[:min(digits, 6)]}{tail[digits:]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None

@@ -226,7 +226,7 @@ def example_routes(method: str, target: UrlTarget, forms: list[PathForm]) -> tup
     if not target.graph:
         return (template,), None
     same = [f for f in forms if f.method in (None, method)]
-    fitting = [f for f in same if template_matches(f.path, target.path)]
+    fitting = [f for f in same if template_matches(_users_for_me(f.path), _users_for_me(target.path))]
     if fitting:
         operations = {_operation(template), *(_operation(f.path) for f in fitting)}
         return _dedupe([template, *(f.path for f in same if _operation(f.path) in operations)]), None
@@ -235,6 +235,12 @@ def example_routes(method: str, target: UrlTarget, forms: list[PathForm]) -> tup
     documented = "; ".join(f"{f.method or '(any)'} {f.path}" for f in forms)
     text = f"{method} {target.path} fits none of the page's documented paths ({documented}); served only at {template}"
     return (template,), text
+
+
+def _users_for_me(path: str) -> str:
+    """`/me/x` -> `/users/{me}/x`: Graph's alias, so an example at /me fits a form at /users/{id}."""
+    head, _, rest = path.lstrip("/").partition("/")
+    return f"/users/{{me}}/{rest}" if head.casefold() == "me" else path
 
 
 def _operation(route: str) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ class Route:
     body_keys: frozenset[str]
     query_tokens: frozenset[str]
     prefer_tokens: frozenset[str]
+    path_tokens: frozenset[str]  # the documented path's segments: example ids tell examples apart
 
     @property
     def method(self) -> str:
@@ -160,12 +161,13 @@ def _routes_of(name: str, fixture: Fixture) -> Iterable[Route]:
     keys = frozenset(_shape(request.body.json)) if request.body.is_json else frozenset()
     query = frozenset(_query_tokens(request.query))
     prefer = frozenset(_prefer_tokens(next((v for k, v in request.headers if k.lower() == "prefer"), "")))
+    path_tokens = frozenset(segments(request.path))
     seen: set[tuple[str | None, ...]] = set()
     for template in templates:
         pattern = tuple(None if is_placeholder(s) else seg for s, seg in zip(_raw(template), segments(template)))
         if pattern not in seen:
             seen.add(pattern)
-            yield Route(name, fixture, template, pattern, keys, query, prefer)
+            yield Route(name, fixture, template, pattern, keys, query, prefer, path_tokens)
 
 
 def _raw(template: str) -> list[str]:
@@ -181,19 +183,21 @@ def _params(route: Route, wanted: list[str]) -> dict[str, str]:
 
 
 def _nearest_example(routes: list[Route], request: Incoming, version: str | None) -> Route:
-    """Among examples of one endpoint, the one whose documented body, query, Prefer header and
-    version are nearest the request's; ties go to the first in fixture-name order."""
+    """Among examples of one endpoint, the one whose documented body, query, Prefer header, path
+    (its example ids) and version are nearest the request's; ties go to the first in name order."""
     if len(routes) == 1:
         return routes[0]
     body = frozenset(_shape(request.json))
     query = frozenset(_query_tokens(request.query))
     prefer = frozenset(_prefer_tokens(request.prefer))
+    path = frozenset(segments(split_version(request.raw_path)[1]))
 
     def closeness(route: Route) -> float:
         return (
             _jaccard(body, route.body_keys)
             + _jaccard(query, route.query_tokens)
             + _jaccard(prefer, route.prefer_tokens)
+            + _jaccard(path, route.path_tokens)
             + 0.1 * (route.version == version)
         )
 

@@ -203,6 +203,13 @@ class TestRoutes:
         assert routes == ("/me/onlineMeetings/{id}", "/users/{userId}/onlineMeetings/{meetingId}")
         assert mismatch is None
 
+    def test_me_is_an_alias_of_users(self):
+        """An example at /me fits a form documented only at /users/{id}, and is served at both."""
+        forms = [PathForm("POST", "/users/{id | userPrincipalName}/assignLicense")]
+        routes, mismatch = example_routes("POST", parse_url("/me/assignLicense"), forms)
+        assert routes == ("/me/assignLicense", "/users/{id | userPrincipalName}/assignLicense")
+        assert mismatch is None
+
     def test_an_example_fitting_no_form_is_served_at_its_own_path_with_a_message(self):
         """No fitting form: only its own template, and a message listing the documented forms."""
         routes, mismatch = example_routes("DELETE", parse_url("/me/onlineMeetings/MSo1"), self.FORMS)

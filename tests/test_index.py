@@ -101,6 +101,16 @@ class TestMatching:
         assert index.match(Incoming("PATCH", "/security/alerts/1")).route.name == "minimal"
 
 
+    def test_example_ids_tell_variants_apart(self):
+        """GETs that differ only in their documented example ids answer the one whose ids were sent."""
+        index = index_of(
+            file=make_fixture("GET", "/me/messages/AAMkAD1=/attachments/FILE1=", routes=("/me/messages/{id}/attachments/{id}",)),
+            item=make_fixture("GET", "/me/messages/AAMkAD1=/attachments/ITEM1=", routes=("/me/messages/{id}/attachments/{id}",)),
+        )
+        assert index.match(Incoming("GET", "/v1.0/me/messages/AAMkAD1=/attachments/ITEM1=")).route.name == "item"
+        assert index.match(Incoming("GET", "/v1.0/me/messages/AAMkAD1=/attachments/FILE1=")).route.name == "file"
+
+
 class TestMisses:
     def test_miss_names_nearest_and_differences(self):
         """An unmatched path names the closest route and the segment that differed."""

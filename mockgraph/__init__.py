@@ -1,7 +1,7 @@
 """mockgraph: a contract-testing mock for Microsoft Graph, built from its documentation.
 
 The data flows one way: documentation page -> `import_paths` -> fixture files (`save_fixture`,
-`load_fixtures`) -> `FixtureIndex` -> `create_app` / `running` -> responses.
+`load_fixtures`) -> `FixtureIndex` -> `create_server` / `running` -> responses.
 """
 
 from .config import Settings, load_settings
@@ -10,7 +10,7 @@ from .fixturefile import load_fixture, load_fixtures, save_fixture
 from .importer import import_paths, write_fixtures
 from .index import FixtureIndex
 from .models import Fixture
-from .server import create_app, running
+from .server import create_server, running
 
 __all__ = [
     "ConfigError",
@@ -20,7 +20,7 @@ __all__ = [
     "FixtureIndex",
     "MockgraphError",
     "Settings",
-    "create_app",
+    "create_server",
     "import_paths",
     "load_fixture",
     "load_fixtures",

@@ -20,7 +20,7 @@ from .errors import MockgraphError
 from .fixturefile import load_fixture, load_fixtures, write_atomic
 from .index import FixtureIndex
 from .journal import read_journal
-from .server import create_app, running
+from .server import create_server, running
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -175,7 +175,7 @@ def _serve(args: argparse.Namespace) -> int:
 async def _run_until_signalled(index: FixtureIndex, settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         try:
-            base_url = await stack.enter_async_context(running(create_app(index, settings), settings.host, settings.port))
+            base_url = await stack.enter_async_context(running(create_server(index, settings), settings.host, settings.port))
         except OSError as exc:
             raise MockgraphError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
         print(f"mockgraph listening on {base_url}", flush=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +164,9 @@ def load_fixtures(folder: Path) -> dict[str, Fixture]:
 
 def iter_fixture_files(folder: Path) -> Iterator[tuple[str, Path]]:
     for path in sorted(folder.rglob("*.json")):
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
-            yield path.relative_to(folder).as_posix(), path
+        relative = path.relative_to(folder)
+        if not any(part.startswith(".") for part in relative.parts) and path.is_file():
+            yield relative.as_posix(), path
 
 
 class _Invalid(Exception):
@@ -182,37 +183,32 @@ class _Reader:
     def _fail(self, problem: str) -> _Invalid:
         return _Invalid(f"{self.where or 'the file'}: {problem}")
 
-    def _child(self, key: str) -> _Reader:
-        if not isinstance(self.value, Mapping):
-            raise self._fail(f"expected an object, got {_kind(self.value)}")
-        where = f"{self.where}.{key}" if self.where else key
-        return _Reader(self.value.get(key, _MISSING), where)
+    def _where(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
 
     def has(self, key: str) -> bool:
-        return isinstance(self.value, Mapping) and key in self.value
+        return isinstance(self.value, dict) and key in self.value
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, required: bool = False) -> Any:
-        child = self._child(key)
-        if child.value is _MISSING:
+        # The happy path touches the dict only; readers for error messages are made on failure.
+        if not isinstance(self.value, dict):  # parsed JSON: a dict, never another Mapping
+            raise self._fail(f"expected an object, got {_kind(self.value)}")
+        value = self.value.get(key, _MISSING)
+        if value is _MISSING:
             if required:
-                raise child._fail("is missing")
+                raise _Reader(value, self._where(key))._fail("is missing")
             return default
-        if not isinstance(child.value, kind) or (kind is int and isinstance(child.value, bool)):
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-            raise child._fail(f"expected {names}, got {_kind(child.value)}")
-        return child.value
+            raise _Reader(value, self._where(key))._fail(f"expected {names}, got {_kind(value)}")
+        return value
 
     def obj(self, key: str, required: bool = True) -> _Reader:
-        self.get(key, dict, required=required)
-        child = self._child(key)
-        if child.value is _MISSING:
-            child.value = {}
-        return child
+        return _Reader(self.get(key, dict, default={}, required=required), self._where(key))
 
     def items(self, key: str) -> list[_Reader]:
-        values = self.get(key, list, default=[])
-        child = self._child(key)
-        return [_Reader(v, f"{child.where}[{i}]") for i, v in enumerate(values)]
+        where = self._where(key)
+        return [_Reader(v, f"{where}[{i}]") for i, v in enumerate(self.get(key, list, default=[]))]
 
 
 _MISSING = object()

@@ -7,9 +7,11 @@ optionally appended as JSON Lines to a file that `mockgraph report` turns into r
 from __future__ import annotations
 
 import json
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -111,27 +113,42 @@ def read_journal(path: Path) -> list[JournalEntry]:
 
 
 class Journal:
-    """The last `limit` entries in memory, each also appended to `file` when one is given."""
+    """The last `limit` requests in memory, each also appended to `file` when one is given.
+
+    `record` is on every request's path, so it keeps raw values (body bytes, a timestamp) and
+    leaves parsing and formatting to whoever reads the journal.
+    """
 
     def __init__(self, limit: int = DEFAULT_LIMIT, file: Path | None = None) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=limit)
+        self._records: deque[tuple[Any, ...]] = deque(maxlen=limit)
         self._seq = 0
         self._out: IO[str] | None = file.open("a", encoding="utf-8") if file else None
 
-    def next_seq(self) -> int:
+    def record(
+        self, method: str, path: str, status: int, fixture: str | None, body: bytes, findings: tuple[Finding, ...]
+    ) -> None:
         self._seq += 1
-        return self._seq
+        record = (self._seq, time.time(), method, path, status, fixture, body, findings)
+        self._records.append(record)
+        if self._out is not None:
+            self._write(_entry(record))
 
     def add(self, entry: JournalEntry) -> None:
-        self._entries.append(entry)
+        """Add an entry made elsewhere (a report merged from parts, a test)."""
+        self._seq = max(self._seq, entry.seq)
+        self._records.append(entry)
         if self._out is not None:
-            # One write per line, flushed: a reader (or a crash) never sees half an entry. ASCII
-            # escapes, because a payload may hold lone surrogates that UTF-8 cannot encode.
-            self._out.write(json.dumps(entry_to_json(entry)) + "\n")
-            self._out.flush()
+            self._write(entry)
+
+    def _write(self, entry: JournalEntry) -> None:
+        assert self._out is not None
+        # One write per line, flushed: a reader (or a crash) never sees half an entry. ASCII
+        # escapes, because a payload may hold lone surrogates that UTF-8 cannot encode.
+        self._out.write(json.dumps(entry_to_json(entry)) + "\n")
+        self._out.flush()
 
     def clear(self) -> None:
-        self._entries.clear()
+        self._records.clear()
 
     def close(self) -> None:
         if self._out is not None:
@@ -139,7 +156,31 @@ class Journal:
             self._out = None
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        return iter(list(self._entries))
+        return iter([r if isinstance(r, JournalEntry) else _entry(r) for r in list(self._records)])
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._records)
+
+
+def _entry(record: tuple[Any, ...]) -> JournalEntry:
+    seq, stamp, method, path, status, fixture, body, findings = record
+    return JournalEntry(
+        seq=seq,
+        time=datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="milliseconds"),
+        method=method,
+        path=path,
+        status=status,
+        fixture=fixture,
+        body=_json_or_none(body),
+        findings=findings,
+    )
+
+
+def _json_or_none(body: bytes) -> JsonValue:
+    """The body as JSON where it is JSON; None where it is empty, binary or text."""
+    if not body:
+        return None
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None

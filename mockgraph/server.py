@@ -8,6 +8,7 @@ reaches a traceback: it is answered with a Graph-style JSON error and a 4xx.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import uuid
@@ -24,14 +25,18 @@ from aiohttp.web_protocol import RequestHandler
 from .config import Settings
 from .differ import ContractChecker
 from .index import KNOWN_METHODS, FixtureIndex, Incoming, Miss, Route
-from .journal import Journal, JournalEntry, entry_to_json, finding_to_json, summarize
+from .journal import Journal, entry_to_json, finding_to_json, summarize
 from .models import Body, Finding, FixtureResponse, JsonValue
 
 log = logging.getLogger("mockgraph")
 
-HEALTH_PATH = "/_mockgraph/health"
-REQUESTS_PATH = "/_mockgraph/requests"
+ADMIN_PREFIX = "/_mockgraph/"
+HEALTH_PATH = ADMIN_PREFIX + "health"
+REQUESTS_PATH = ADMIN_PREFIX + "requests"
 CONTRACT_HEADER = "mockgraph-contract"
+# Identical requests are answered from memory: how many answers, for bodies up to what size.
+MEMO_ANSWERS = 1024
+MEMO_BODY_BYTES = 64 * 1024
 
 # Headers a documented or recorded response carries that must be the server's own, not replayed.
 _NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
@@ -51,6 +56,16 @@ class ServerState:
     responses: dict[str, PreparedResponse]  # by fixture name
     journal: Journal
     checkers: dict[str, ContractChecker | None] = field(default_factory=dict)  # made on first use
+    answers: dict[tuple[str, str, str, str, bytes], _Answer] = field(default_factory=dict)
+    ids: RequestIds = field(default_factory=lambda: RequestIds())
+
+    def remember(self, key: tuple[str, str, str, str, bytes], answer: _Answer) -> None:
+        """Keep an answer for the next identical request; bounded in count and body size."""
+        if len(key[-1]) > MEMO_BODY_BYTES:
+            return
+        if len(self.answers) >= MEMO_ANSWERS:
+            self.answers.pop(next(iter(self.answers)))
+        self.answers[key] = answer
 
     def checker(self, route: Route) -> ContractChecker | None:
         """The contract checker of a route's fixture; None where the fixture documents no contract."""
@@ -64,9 +79,6 @@ class ServerState:
         return self.checkers[route.name]
 
 
-STATE = web.AppKey("mockgraph", ServerState)
-
-
 class GraphError(Exception):
     """An outcome to answer with a Graph-style error body, as `{"error": {code, message, innerError}}`."""
 
@@ -77,24 +89,36 @@ class GraphError(Exception):
         self.message = message
         self.headers = headers or {}
         self.inner = inner
+        self.fixture: str | None = None  # for the journal, where a fixture matched
+        self.findings: tuple[Finding, ...] = ()
 
 
-def create_app(index: FixtureIndex, settings: Settings) -> web.Application:
-    """The replay application for `index`."""
-    app = web.Application(client_max_size=settings.max_body_bytes)
-    responses = {route.name: prepare_response(route.fixture.response) for route in index.routes}
-    journal = Journal(settings.journal_limit, settings.journal)
-    app[STATE] = ServerState(index=index, settings=settings, responses=responses, journal=journal)
-    app.on_cleanup.append(lambda _: _close(journal))
-    app.router.add_get(HEALTH_PATH, _health)
-    app.router.add_get(REQUESTS_PATH, _list_requests)
-    app.router.add_delete(REQUESTS_PATH, _clear_requests)
-    app.router.add_route("*", "/{tail:.*}", _replay)
-    return app
+class MockServer:
+    """The replay server's state and its dispatch; `running` serves it on aiohttp's low-level server.
+
+    mockgraph routes every request itself (the index), so aiohttp's application router would be
+    pure cost on each request.
+    """
+
+    def __init__(self, index: FixtureIndex, settings: Settings) -> None:
+        responses = {route.name: prepare_response(route.fixture.response) for route in index.routes}
+        journal = Journal(settings.journal_limit, settings.journal)
+        self.state = ServerState(index=index, settings=settings, responses=responses, journal=journal)
+
+    async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.raw_path.startswith(ADMIN_PREFIX):
+            admin = _ADMIN.get((request.method, request.path))
+            if admin is not None:
+                return admin(self.state)
+        return await _replay(request, self.state)
+
+    def close(self) -> None:
+        self.state.journal.close()
 
 
-async def _close(journal: Journal) -> None:
-    journal.close()
+def create_server(index: FixtureIndex, settings: Settings) -> MockServer:
+    """The replay server for `index`; start it with `running`."""
+    return MockServer(index, settings)
 
 
 def prepare_response(response: FixtureResponse) -> PreparedResponse:
@@ -111,72 +135,84 @@ def encode_body(body: Body) -> bytes:
     return (body.text or "").encode()
 
 
-async def _health(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+def _health(state: ServerState) -> web.Response:
     return web.json_response({"status": "ok", "fixtures": state.index.fixture_count})
 
 
-async def _list_requests(request: web.Request) -> web.Response:
-    entries = list(request.app[STATE].journal)
+def _list_requests(state: ServerState) -> web.Response:
+    entries = list(state.journal)
     summary = summarize(f for e in entries for f in e.findings)
     return web.json_response({"requests": [entry_to_json(e) for e in entries], "summary": summary})
 
 
-async def _clear_requests(request: web.Request) -> web.Response:
-    request.app[STATE].journal.clear()
+def _clear_requests(state: ServerState) -> web.Response:
+    state.journal.clear()
     return web.Response(status=204)
 
 
-async def _replay(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    ids = _request_ids(request)
-    payload: JsonValue = None
-    route: Route | None = None
+_ADMIN = {
+    ("GET", HEALTH_PATH): _health,
+    ("GET", REQUESTS_PATH): _list_requests,
+    ("DELETE", REQUESTS_PATH): _clear_requests,
+}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """How a request is answered, request ids aside. The same request (method, path, headers that
+    matter, body bytes) always gets the same answer, so it is computed once and remembered."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fixture: str
+    findings: tuple[Finding, ...]
+
+
+async def _replay(request: web.BaseRequest, state: ServerState) -> web.Response:
+    method = request.method
+    raw_path = request.raw_path
+    ids = state.ids.next(request.headers.get("client-request-id"))
+    body = b""
+    fixture: str | None = None
     findings: tuple[Finding, ...] = ()
     try:
-        if request.method not in KNOWN_METHODS:
-            raise GraphError(405, "BadRequest", f"The HTTP method {request.method!r} is not supported.")
-        payload = await _read_json(request, state.settings.max_body_bytes)
-        route = _route_for(state, request, payload)
-        checker = state.checker(route) if payload is not None else None
-        findings = checker.check(payload) if checker is not None else ()
-        if state.settings.strict and any(f.severity == "error" for f in findings):
-            raise _contract_error(findings)
-        prepared = state.responses[route.name]
-        headers = {**prepared.headers, **ids, CONTRACT_HEADER: contract_summary(findings)} if checker else {**prepared.headers, **ids}
-        response = web.Response(status=prepared.status, headers=headers, body=prepared.body)
+        if method not in KNOWN_METHODS:
+            raise GraphError(405, "BadRequest", f"The HTTP method {method!r} is not supported.")
+        body = await _read_body(request, state.settings.max_body_bytes)
+        headers = request.headers
+        key = (method, raw_path, headers.get("Content-Type", ""), headers.get("Prefer", ""), body)
+        answer = state.answers.get(key)
+        if answer is None:
+            answer = _answer(state, method, raw_path, key[2], key[3], body)
+            state.remember(key, answer)
+        fixture, findings = answer.fixture, answer.findings
+        response = web.Response(status=answer.status, headers={**answer.headers, **ids}, body=answer.body)
     except GraphError as error:
-        if findings:
-            error.headers[CONTRACT_HEADER] = contract_summary(findings)
+        fixture, findings = error.fixture, error.findings
         response = graph_error_response(error, ids)
     except Exception:  # a bug of ours: still answer in Graph's shape, and say so in the log
-        log.exception("mockgraph failed on %s %s", request.method, request.rel_url)
-        error = GraphError(500, "generalException", "mockgraph failed on this request; see its log.")
-        response = graph_error_response(error, ids)
-    journal = state.journal
-    journal.add(
-        JournalEntry(
-            seq=journal.next_seq(),
-            time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            method=request.method,
-            path=str(request.rel_url),
-            status=response.status,
-            fixture=route.name if route else None,
-            body=payload,
-            findings=findings,
-        )
-    )
+        log.exception("mockgraph failed on %s %s", method, raw_path)
+        response = graph_error_response(GraphError(500, "generalException", "mockgraph failed on this request; see its log."), ids)
+    state.journal.record(method, raw_path, response.status, fixture, body, findings)
     return response
 
 
-def _route_for(state: ServerState, request: web.Request, payload: JsonValue) -> Route:
-    method = request.method
-    path = request.rel_url.raw_path
-    prefer = request.headers.get("Prefer", "")
-    outcome = state.index.match(Incoming(method, path, request.rel_url.raw_query_string, payload, prefer))
+def _answer(state: ServerState, method: str, raw_path: str, content_type: str, prefer: str, body: bytes) -> _Answer:
+    """Match, check and render the answer to a request not seen before; GraphError where it fails."""
+    payload = _parse_json(body) if body and "json" in content_type.lower() else None
+    path, _, query = raw_path.partition("?")
+    outcome = state.index.match(Incoming(method, path, query, payload, prefer))
     if isinstance(outcome, Miss):
         raise _miss_error(method, path, outcome)
-    return outcome.route
+    route = outcome.route
+    checker = state.checker(route) if payload is not None else None
+    findings = checker.check(payload) if checker is not None else ()
+    if state.settings.strict and any(f.severity == "error" for f in findings):
+        raise _contract_error(route.name, findings)
+    prepared = state.responses[route.name]
+    headers = {**prepared.headers, CONTRACT_HEADER: contract_summary(findings)} if checker else prepared.headers
+    return _Answer(prepared.status, headers, prepared.body, route.name, findings)
 
 
 def contract_summary(findings: tuple[Finding, ...]) -> str:
@@ -194,32 +230,43 @@ def contract_summary(findings: tuple[Finding, ...]) -> str:
     return ", ".join(parts) or "0 errors"
 
 
-def _contract_error(findings: tuple[Finding, ...]) -> GraphError:
+def _contract_error(fixture: str, findings: tuple[Finding, ...]) -> GraphError:
     errors = [f for f in findings if f.severity == "error"]
     first = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return GraphError(
+    error = GraphError(
         400,
         "BadRequest",
         f"The payload breaks the documented contract: {first.message} at {first.path or '/'}{more}.",
+        headers={CONTRACT_HEADER: contract_summary(findings)},
         findings=[finding_to_json(f) for f in findings],
     )
+    error.fixture, error.findings = fixture, findings
+    return error
 
 
-async def _read_json(request: web.Request, limit: int) -> JsonValue:
-    """The request's JSON payload, or None where it sends none; refuses what Graph would refuse."""
+async def _read_body(request: web.BaseRequest, limit: int) -> bytes:
+    """The request body, refused past `limit` bytes whether its length is declared or not."""
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
     if not request.body_exists:
-        return None
+        return b""
+    content = request.content
+    chunks = []
+    size = 0
+    while chunk := await content.readany():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        if content.is_eof():  # the usual case, a body that came whole: no second await
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _parse_json(body: bytes) -> JsonValue:
     try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise _too_large(limit) from None
-    if not raw or "json" not in request.content_type:
-        return None
-    try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise GraphError(
             400,
@@ -256,9 +303,17 @@ def _miss_error(method: str, path: str, miss: Miss) -> GraphError:
     return GraphError(404, "ResourceNotFound", f"mockgraph has no fixture for {method} {path}.{hint}", nearest=nearest)
 
 
-def _request_ids(request: web.Request) -> dict[str, str]:
-    request_id = str(uuid.uuid4())
-    return {"request-id": request_id, "client-request-id": request.headers.get("client-request-id", request_id)}
+class RequestIds:
+    """Graph-style request ids: GUIDs from a random per-server prefix and a counter, unique and
+    cheap (a uuid4 per request costs more than the rest of a remembered answer)."""
+
+    def __init__(self) -> None:
+        self._prefix = str(uuid.uuid4())[:24]  # "xxxxxxxx-xxxx-4xxx-yxxx-": version 4 kept
+        self._count = itertools.count(1)
+
+    def next(self, client_request_id: str | None) -> dict[str, str]:
+        request_id = f"{self._prefix}{next(self._count):012x}"
+        return {"request-id": request_id, "client-request-id": client_request_id or request_id}
 
 
 def graph_error_response(error: GraphError, ids: dict[str, str]) -> web.Response:
@@ -299,23 +354,10 @@ class _GraphErrorsServer(web.Server):
         return _GraphErrorsHandler(self, loop=self._loop, **self._kwargs)
 
 
-class MockRunner(web.AppRunner):
-    """An AppRunner whose connections answer unparseable requests with Graph-style errors.
-
-    aiohttp offers no public hook for those answers, so the server it builds is given the class
-    above; tests/test_server.py covers it through a real socket.
-    """
-
-    async def _make_server(self) -> web.Server:
-        server = await super()._make_server()
-        server.__class__ = _GraphErrorsServer
-        return server
-
-
 @asynccontextmanager
-async def running(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Serve `app` on `host:port` (0: a free port) and yield its base URL, e.g. http://127.0.0.1:8080."""
-    runner = MockRunner(app, access_log=None, handle_signals=False)
+async def running(server: MockServer, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """Serve on `host:port` (0: a free port) and yield the base URL, e.g. http://127.0.0.1:8080."""
+    runner = web.ServerRunner(_GraphErrorsServer(server.dispatch, access_log=None), handle_signals=False)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -324,3 +366,4 @@ async def running(app: web.Application, host: str = "127.0.0.1", port: int = 0) 
         yield f"http://{shown}:{bound_port}"
     finally:
         await runner.cleanup()
+        server.close()

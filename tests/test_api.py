@@ -20,7 +20,7 @@ def test_exported_names():
         "FixtureIndex",
         "MockgraphError",
         "Settings",
-        "create_app",
+        "create_server",
         "import_paths",
         "load_fixture",
         "load_fixtures",

@@ -11,7 +11,7 @@ import pytest
 from mockgraph.config import Settings
 from mockgraph.fixturefile import load_fixtures
 from mockgraph.index import FixtureIndex
-from mockgraph.server import create_app, running
+from mockgraph.server import create_server, running
 import msgraph  # the compat extra, installed by `make install`
 from kiota_abstractions.authentication import (
     AccessTokenProvider,
@@ -39,7 +39,7 @@ class AnyToken(AccessTokenProvider):
 
 @pytest.fixture
 async def graph_client():
-    app = create_app(FixtureIndex(load_fixtures(FIXTURES_DIR)), Settings())
+    app = create_server(FixtureIndex(load_fixtures(FIXTURES_DIR)), Settings())
     async with running(app) as base_url:
         # The SDK's default middleware (it rewrites /users/me-token-to-replace to /me) around a
         # transport we keep: the SDK's wrapper does not close the transport it wraps.

@@ -9,7 +9,7 @@ import pytest
 
 from mockgraph.config import Settings
 from mockgraph.index import FixtureIndex
-from mockgraph.server import create_app, running
+from mockgraph.server import create_server, running
 from support import make_fixture
 
 MEETING = {"@odata.type": "#microsoft.graph.onlineMeeting", "id": "m1", "subject": "Subject value"}
@@ -25,7 +25,7 @@ async def base_url():
             response_headers=(("Location", "https://example.com/download"),),
         ),
     }
-    app = create_app(FixtureIndex(fixtures), Settings(max_body_bytes=1024))
+    app = create_server(FixtureIndex(fixtures), Settings(max_body_bytes=1024))
     async with running(app) as url:
         yield url
 

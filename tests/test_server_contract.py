@@ -13,7 +13,7 @@ from mockgraph.config import Settings
 from mockgraph.fixturefile import load_fixtures
 from mockgraph.index import FixtureIndex
 from mockgraph.journal import read_journal
-from mockgraph.server import create_app, running
+from mockgraph.server import create_server, running
 from support import FIXTURES_DIR
 
 SEED_PATH = "/v1.0/app/onlineMeetings"
@@ -34,7 +34,7 @@ async def serve():
     async with AsyncExitStack() as stack:
 
         async def start(**settings) -> str:
-            app = create_app(FixtureIndex(FIXTURES), Settings(**settings))
+            app = create_server(FixtureIndex(FIXTURES), Settings(**settings))
             return await stack.enter_async_context(running(app))
 
         yield start
@@ -91,6 +91,19 @@ class TestJournal:
             assert response.status == 204
         async with http.get(base + "/_mockgraph/requests") as response:
             assert (await response.json())["requests"] == []
+
+    async def test_repeated_requests_are_each_journaled(self, serve, http):
+        """An identical request answered from memory is still journaled with its findings and fresh ids."""
+        base = await serve()
+        ids = set()
+        for _ in range(3):
+            async with http.post(base + SEED_PATH, json=broken_payload()) as response:
+                assert response.headers["mockgraph-contract"] == "3 errors, 1 info"
+                ids.add(response.headers["request-id"])
+        async with http.get(base + "/_mockgraph/requests") as response:
+            entries = (await response.json())["requests"]
+        assert len(ids) == 3
+        assert [len(e["findings"]) for e in entries] == [4, 4, 4]
 
     async def test_journal_is_bounded(self, serve, http):
         """The in-memory journal keeps the newest requests up to its limit."""

@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from deepdiff import DeepDiff
 
@@ -28,6 +27,7 @@ _INTEGER = frozenset({"int16", "int32", "int64", "byte", "sbyte"})
 _NUMBER = frozenset({"double", "single", "decimal", "float"})
 _STRING = frozenset({"string", "datetimeoffset", "date", "timeofday", "duration", "guid", "binary", "enumeration"})
 
+_ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+")  # a scheme and a host, as urlsplit sees them
 _FORMATS = {
     "datetimeoffset": (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$"), "ISO 8601 date and time with an offset"),
     "date": (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "a date, YYYY-MM-DD"),
@@ -103,7 +103,11 @@ class ContractChecker:
         shape_findings, constraints = cached
         if not constraints:
             return shape_findings
-        value_findings = [f for path, node in constraints for f in self._check_value(path, node, _at(payload, path))]
+        value_findings = [
+            self._value_finding(path, node, value)
+            for path, node in constraints
+            if not _accepts(node, value := _at(payload, path))
+        ]
         if not value_findings:
             return shape_findings
         return tuple(sorted(shape_findings + tuple(value_findings), key=lambda f: _order(f, payload)))
@@ -233,21 +237,25 @@ class ContractChecker:
 
     # ---------------------------------------------------------------------------- values
 
-    def _check_value(self, path: tuple[str, ...], node: _Node, value: Any) -> Iterator[Finding]:
+    def _value_finding(self, path: tuple[str, ...], node: _Node, value: Any) -> Finding:
+        """The finding for a value `_accepts` refused."""
         pointer, name = _pointer(path), _name(path)
-        if node.enum and value not in node.enum:
+        if node.enum:
             allowed = ", ".join(node.enum)
-            yield self._make("enum", pointer, f"one of {allowed}", repr(value), f"{name} is {value!r}, not one of {allowed}")
-        elif node.format == "url":
-            parts = urlsplit(value)
-            if not (parts.scheme and parts.netloc):
-                yield self._make("format", pointer, "an absolute URL", repr(value), f"{name} is not an absolute URL: {value!r}")
-        elif node.format and not _FORMATS[node.format][0].match(value):
-            described = _FORMATS[node.format][1]
-            yield self._make("format", pointer, described, repr(value), f"{name} is not {described}: {value!r}")
+            return self._make("enum", pointer, f"one of {allowed}", repr(value), f"{name} is {value!r}, not one of {allowed}")
+        described = "an absolute URL" if node.format == "url" else _FORMATS[node.format or ""][1]
+        return self._make("format", pointer, described, repr(value), f"{name} is not {described}: {value!r}")
 
     def _make(self, kind: str, pointer: str, expected: str, actual: str, message: str, default: str = "error") -> Finding:
         return Finding(kind, self._severities.get(kind, default), pointer, expected, actual, message)
+
+
+def _accepts(node: _Node, value: Any) -> bool:
+    """Whether a value of the right JSON type is also in the node's enumeration or format."""
+    if node.enum:
+        return value in node.enum
+    pattern = _ABSOLUTE_URL if node.format == "url" else _FORMATS[node.format or ""][0]
+    return pattern.match(value) is not None
 
 
 def _node_from_example(example: Any, truncated: bool) -> _Node:
@@ -267,18 +275,12 @@ def _odata_of(example: dict[str, Any]) -> str | None:
     return type_key(value) if isinstance(value, str) else None
 
 
+# Parsed JSON holds exactly these types, so a lookup by type() names them (faster than isinstance).
+_CODES = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+
+
 def _code(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
+    return _CODES.get(type(value), "object")
 
 
 def _shape(value: Any) -> Any:
@@ -290,12 +292,16 @@ def _shape(value: Any) -> Any:
 
 
 def _signature(value: Any) -> Any:
-    """A hashable stand-in for `_shape(value)`: equal signatures, equal shape findings."""
-    if isinstance(value, dict):
-        return tuple((k, v if k == "@odata.type" else _signature(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return ("[", *(_signature(v) for v in value))
-    return _code(value)
+    """A hashable stand-in for `_shape(value)`: equal signatures, equal shape findings.
+
+    It runs on every checked payload, so it dispatches on type() and builds lists, not generators.
+    """
+    kind = type(value)
+    if kind is dict:
+        return tuple([(k, v if k == "@odata.type" else _signature(v)) for k, v in value.items()])
+    if kind is list:
+        return ("[", *[_signature(v) for v in value])
+    return _CODES.get(kind, "object")
 
 
 def _describe(shape: Any) -> str:

@@ -1,13 +1,19 @@
 """Replay benchmark (`make bench`): mockgraph's throughput and latency against a bare aiohttp server.
 
-Four servers, each in its own process, answer `POST /v1.0/app/onlineMeetings` with the seed's
-documented JSON body:
+Six servers, each in its own process, answer `POST /v1.0/app/onlineMeetings`:
 
 - ceiling: a raw asyncio server writing a fixed response; shows the load generator's own limit.
 - baseline: a bare aiohttp app with one catch-all route, sending the status, Content-Type and body
   bytes that mockgraph sends (fetched from mockgraph itself, so they are identical).
 - mockgraph-1: `python -m mockgraph serve` over a folder holding the seed only.
 - mockgraph-10k: the same over the seed plus 9,999 synthetic fixtures.
+- mockgraph-varied: mockgraph-1 again, but every request carries a different payload that conforms
+  to the contract (benchmarks/payloads.py), so that no memo of whole requests can answer it.
+- mockgraph-violations: the same with payloads that break the contract, differently each time.
+
+The first four get the seed's documented body on every request; mockgraph answers those from its
+memo of identical requests. The last two cycle through tens of thousands of prebuilt requests, and
+every response must carry the contract header that the in-process checker predicts.
 
 The load generator (benchmarks/loadgen.py) runs in a process of its own, pinned to the other CPU.
 These machines are noisy, so what counts are ratios measured in the same run: each round starts
@@ -40,17 +46,26 @@ from pathlib import Path
 import aiohttp
 
 from corpus import SEED_NAME, load_seed, seed_from_page, write_corpus
-from loadgen import LoadResult
+from loadgen import LoadResult, write_requests
+from mockgraph.differ import ContractChecker
 from mockgraph.errors import MockgraphError
+from mockgraph.journal import summarize
 from mockgraph.models import Fixture
+from mockgraph.server import MEMO_ANSWERS, contract_summary
+from payloads import varied
 from procs import Answer, BenchError, Server, child_setup, request_once, server_process
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_SEED = ROOT / "fixtures" / SEED_NAME
 SEED_PAGE = ROOT.parent / "shared" / "graphdocs" / "app-post-onlinemeetings.md"  # the Makefile's DOCS
-GOAL_RATIO = 0.9
+GOAL_RATIO = 0.9  # replay of the documented request
+GOAL_VARIED = 0.85  # varied conforming payloads, each parsed and checked
+GOAL_VIOLATIONS = 0.5  # varied payloads that break the contract, each parsed, checked and diffed
 GOAL_START_S = 1.0
+# Every in-process check of a conforming payload is cheap; of violations, one in this many is checked
+# in process (each costs a deepdiff), and every response's contract header is checked under load.
+VIOLATION_SAMPLE = 40
 # The load generator is not the bottleneck while it idles part of the time against the baseline,
 # whose server meanwhile uses a whole CPU.
 GENERATOR_BUSY_LIMIT = 0.8
@@ -60,11 +75,27 @@ FULL = {"rounds": 5, "seconds": 3.0, "warmup": 1.0, "starts": 5}
 QUICK = {"rounds": 2, "seconds": 0.5, "warmup": 0.2, "starts": 2}
 
 
+@dataclass(frozen=True)
+class Varied:
+    """A framed file of distinct requests, and the contract header every answer to them must carry."""
+
+    label: str  # "conforming" or "violations"
+    request_file: Path
+    count: int
+    mean_body: float  # bytes
+    contract: str  # the `mockgraph-contract` header the in-process checker gives every payload
+    checked: int  # how many payloads the in-process checker saw
+    samples: tuple[bytes, ...]  # a few bodies to probe a server with before the run
+
+
 @dataclass
 class Target:
     label: str
+    key: str  # the name ratios use: "baseline", "mockgraph-1", ...
     argv: list[str]  # the server's command line; a fresh process serves each round
     fixtures: int | None = None  # how many fixtures a mockgraph target must report loaded
+    varied: Varied | None = None  # None: the workload's single request, over and over
+    sent: int = 0  # requests of `varied` sent so far: the next load run goes on from there
     results: list[LoadResult] = field(default_factory=list)
     server_cpu: list[float] = field(default_factory=list)  # the server's CPU seconds per second of each round
 
@@ -109,6 +140,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections (default 16)")
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="request cap of each load run")
     parser.add_argument("--synthetic", type=int, default=9_999, help="synthetic fixtures beside the seed (default 9,999)")
+    parser.add_argument(
+        "--distinct", type=int, default=20_000, help="distinct payloads for each varied target, cycled through (default 20,000)"
+    )
     parser.add_argument("--seed", type=Path, help=f"seed fixture (default {DEFAULT_SEED.relative_to(ROOT)})")
     parser.add_argument("--no-pin", action="store_true", help="do not pin servers and load generator to separate CPUs")
     args = parser.parse_args(argv)
@@ -118,6 +152,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
             setattr(args, name, value)
     if args.rounds < 1 or args.seconds <= 0 or args.starts < 1 or args.connections < 1 or args.warmup < 0:
         parser.error("--rounds, --starts and --connections must be at least 1, --seconds positive")
+    if args.distinct < 4 * MEMO_ANSWERS:
+        parser.error(f"--distinct must be at least {4 * MEMO_ANSWERS:,}, so that no payload repeats within mockgraph's memo")
     args.argv = list(sys.argv[1:] if argv is None else argv)
     return args
 
@@ -128,6 +164,13 @@ def _run(args: argparse.Namespace, stack: ExitStack) -> str:
     seed, seed_origin = _seed(args.seed)
     print(f"mockgraph at {revision}; seed: {seed_origin}", flush=True)
     workload = _workload(seed, work / "request.http")
+    began = time.perf_counter()
+    conforming, violations = (_varied(seed, work, args.distinct, violations=v) for v in (False, True))
+    print(
+        f"built and checked {args.distinct:,} conforming payloads (each: {conforming.contract!r}) and {args.distinct:,} "
+        f"with violations ({violations.checked:,} checked: {violations.contract!r}) in {time.perf_counter() - began:.1f} s",
+        flush=True,
+    )
     one = write_corpus(work / "fixtures-1", seed, 0)
     began = time.perf_counter()
     crowd = write_corpus(work / "fixtures-10k", seed, args.synthetic)
@@ -137,15 +180,28 @@ def _run(args: argparse.Namespace, stack: ExitStack) -> str:
     # The bytes mockgraph answers with, so that the comparison servers send exactly the same.
     with server_process("mockgraph-1", [*mockgraph, str(one)], cwd=work) as server:
         answer = request_once(server.host, server.port, workload.method, workload.path, workload.body)
+        for kind in (conforming, violations):  # the server sees in them what the checker saw
+            for body in kind.samples:
+                got = request_once(server.host, server.port, workload.method, workload.path, body)
+                if (got.status, got.body, got.contract) != (answer.status, answer.body, kind.contract):
+                    raise BenchError(
+                        f"mockgraph answered a {kind.label} payload with {got.status}, contract {got.contract!r} "
+                        f"(expected {answer.status}, {kind.contract!r}): {body[:200]!r}"
+                    )
     _check_answer("mockgraph-1", answer, seed)
     (work / "response.body").write_bytes(answer.body)
     same = ["--status", str(answer.status), "--content-type", answer.content_type, "--body-file", str(work / "response.body")]
     servers = [sys.executable, str(HERE / "servers.py")]
     targets = [
-        Target("ceiling (raw asyncio)", [*servers, "ceiling", *same]),
-        Target("baseline (bare aiohttp)", [*servers, "baseline", *same]),
-        Target("mockgraph, 1 fixture", [*mockgraph, str(one)], fixtures=1),
-        Target(f"mockgraph, {args.synthetic + 1:,} fixtures", [*mockgraph, str(crowd)], fixtures=args.synthetic + 1),
+        Target("ceiling (raw asyncio)", "ceiling", [*servers, "ceiling", *same]),
+        Target("baseline (bare aiohttp)", "baseline", [*servers, "baseline", *same]),
+        Target("mockgraph, 1 fixture", "mockgraph-1", [*mockgraph, str(one)], fixtures=1),
+        Target(
+            f"mockgraph, {args.synthetic + 1:,} fixtures", _crowd_key(args.synthetic + 1), [*mockgraph, str(crowd)],
+            fixtures=args.synthetic + 1,
+        ),
+        Target("mockgraph, varied conforming", "mockgraph-varied", [*mockgraph, str(one)], fixtures=1, varied=conforming),
+        Target("mockgraph, varied violations", "mockgraph-violations", [*mockgraph, str(one)], fixtures=1, varied=violations),
     ]
     server_cpu, client_cpu = _cpus(args.no_pin)
     _rounds(args, targets, workload, answer, work, server_cpu, client_cpu)
@@ -170,6 +226,44 @@ def _workload(seed: Fixture, request_file: Path) -> Workload:
     )
     request_file.write_bytes(head.encode() + body)
     return Workload(seed.request.method, path, body, seed.response.status, request_file)
+
+
+def _varied(seed: Fixture, work: Path, count: int, *, violations: bool) -> Varied:
+    """Write `count` distinct requests of one family and check them with the server's own checker.
+
+    Every conforming payload is checked, and one in VIOLATION_SAMPLE of the others (each of which
+    costs a deepdiff); all must give the same contract header, with no error for conforming ones
+    and at least one for the others. The load generator then checks that header on every answer.
+    """
+    label = "violations" if violations else "conforming"
+    base = seed.request.body.json
+    if not isinstance(base, dict):
+        raise BenchError("the seed's documented request body is not a JSON object")
+    path = "/" + (seed.request.version or "v1.0") + seed.request.path
+    head = f"{seed.request.method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    checker = ContractChecker(seed.contract, base)
+    bodies = list(varied(base, count, violations=violations))
+    if len(set(bodies)) != count:
+        raise BenchError(f"the {label} payloads are not all distinct")
+    step = VIOLATION_SAMPLE if violations else 1
+    outcomes = set()
+    for body in bodies[::step]:
+        findings = checker.check(json.loads(body))
+        outcomes.add((contract_summary(findings), summarize(findings)["errors"] > 0))
+    if len(outcomes) != 1:
+        raise BenchError(f"the {label} payloads do not all give the same contract findings: {sorted(outcomes)}")
+    summary, has_errors = outcomes.pop()
+    if has_errors != violations:
+        raise BenchError(f"the {label} payloads give the contract header {summary!r}")
+    request_file = work / f"requests-{label}.frames"
+    write_requests(request_file, (f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body for body in bodies))
+    return Varied(
+        label, request_file, count, sum(map(len, bodies)) / count, summary, len(bodies[::step]), tuple(bodies[:: count // 20])
+    )
+
+
+def _crowd_key(fixtures: int) -> str:
+    return "mockgraph-10k" if fixtures == 10_000 else f"mockgraph-{fixtures}"
 
 
 def _rounds(
@@ -200,9 +294,9 @@ def _rounds(
             for target in targets[shift:] + targets[:shift]:
                 server = running[target.label]
                 if args.warmup > 0:
-                    _load(target.label, server, workload, args, args.warmup, client_cpu)
+                    _load(target, server, workload, args, args.warmup, client_cpu)
                 before = server.cpu_seconds()
-                result = _load(target.label, server, workload, args, args.seconds, client_cpu)
+                result = _load(target, server, workload, args, args.seconds, client_cpu)
                 after = server.cpu_seconds()
                 target.results.append(result)
                 if before is not None and after is not None:
@@ -253,13 +347,20 @@ def _check_answer(label: str, answer: Answer, seed: Fixture) -> None:
 
 
 def _load(
-    label: str, server: Server, workload: Workload, args: argparse.Namespace, seconds: float, cpu: int | None
+    target: Target, server: Server, workload: Workload, args: argparse.Namespace, seconds: float, cpu: int | None
 ) -> LoadResult:
+    """One load run against `target`; a varied target's requests go on from where its last run stopped."""
+    label = target.label
     command = [
         sys.executable, str(HERE / "loadgen.py"), "--host", server.host, "--port", str(server.port),
-        "--request-file", str(workload.request_file), "--status", str(workload.status),
+        "--status", str(workload.status),
         "--connections", str(args.connections), "--seconds", str(seconds), "--max-requests", str(args.max_requests),
     ]  # fmt: skip
+    if target.varied is None:
+        command += ["--request-file", str(workload.request_file)]
+    else:
+        command += ["--request-file", str(target.varied.request_file), "--offset", str(target.sent)]
+        command += ["--expect-header", f"mockgraph-contract: {target.varied.contract}"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, preexec_fn=child_setup(cpu))
     except subprocess.TimeoutExpired:
@@ -268,9 +369,11 @@ def _load(
     if done.returncode != 0:
         raise BenchError(f"the load generator against {label} failed: {done.stderr.strip()}")
     try:
-        return LoadResult(**json.loads(done.stdout.splitlines()[-1]))
+        result = LoadResult(**json.loads(done.stdout.splitlines()[-1]))
     except (ValueError, IndexError, TypeError):
         raise BenchError(f"the load generator against {label} printed no result: {done.stdout!r}") from None
+    target.sent += result.requests
+    return result
 
 
 def _start_to_first_answer(argv: list[str], cwd: Path, workload: Workload, seed: Fixture) -> tuple[float, float]:
@@ -312,21 +415,28 @@ def _spread(values: Sequence[float]) -> str:
     return f"±{(max(values) - min(values)) / 2 / _median(values) * 100:.0f}%"
 
 
+HEADROOM = "ceiling / baseline (generator headroom)"
+
+
 def _ratios(targets: list[Target]) -> list[Ratio]:
-    ceiling, baseline, mg1, mg10k = targets
+    by_key = {t.key: t for t in targets}
 
-    def ratio(name: str, a: Target, b: Target, goal: float | None, by_cpu: bool = True) -> Ratio:
-        per_round = [x.rps / y.rps for x, y in zip(a.results, b.results)]
-        costs = [y / x for x, y in zip(a.cpu_per_request(), b.cpu_per_request())] if by_cpu else []
-        return name, (_median(per_round), min(per_round), max(per_round)), _median(costs) if costs else None, goal
+    def ratio(a: str, b: str, goal: float | None, by_cpu: bool = True, name: str | None = None) -> Ratio:
+        x, y = by_key[a], by_key[b]
+        per_round = [p.rps / q.rps for p, q in zip(x.results, y.results)]
+        costs = [q / p for p, q in zip(x.cpu_per_request(), y.cpu_per_request())] if by_cpu else []
+        return name or f"{a} / {b}", (_median(per_round), min(per_round), max(per_round)), _median(costs) if costs else None, goal
 
-    crowd = "mockgraph-10k" if mg10k.fixtures == 10_000 else f"mockgraph-{mg10k.fixtures}"
+    crowd = targets[3].key
     return [
-        ratio("mockgraph-1 / baseline", mg1, baseline, GOAL_RATIO),
-        ratio(f"{crowd} / baseline", mg10k, baseline, GOAL_RATIO),
-        ratio(f"{crowd} / mockgraph-1", mg10k, mg1, None),
+        ratio("mockgraph-1", "baseline", GOAL_RATIO),
+        ratio(crowd, "baseline", GOAL_RATIO),
+        ratio("mockgraph-varied", "baseline", GOAL_VARIED),
+        ratio("mockgraph-violations", "baseline", GOAL_VIOLATIONS),
+        ratio(crowd, "mockgraph-1", None),
+        ratio("mockgraph-varied", "mockgraph-1", None),  # what the memo of identical requests hides
         # The ceiling server idles part of the time, so its CPU per request says nothing here.
-        ratio("ceiling / baseline (generator headroom)", ceiling, baseline, None, by_cpu=False),
+        ratio("ceiling", "baseline", None, by_cpu=False, name=HEADROOM),
     ]
 
 
@@ -433,6 +543,15 @@ def _report(
         f"- Workload: `{workload.method} {workload.path}` with the documented JSON body ({len(workload.body):,} bytes), "
         f"{args.connections} keep-alive connections; {args.rounds} interleaved rounds of {args.seconds:g} s per target "
         f"after {args.warmup:g} s of warm-up; seed {seed_origin}",
+        *(
+            f"- {t.label}: {v.count:,} distinct payloads (mean {v.mean_body:,.0f} bytes), sent in turn, so that one "
+            f"comes back only after {v.count - 1:,} others (a measured run sent at most "
+            f"{max(r.requests for r in t.results):,}); the in-process checker gave "
+            f"`{v.contract}` for {'every one' if v.checked == v.count else f'{v.checked:,} of them'}, and every answer "
+            f"under load carried `mockgraph-contract: {v.contract}`"
+            for t in targets
+            if (v := t.varied) is not None
+        ),
         "",
         "| " + " | ".join(_COLUMNS) + " |",
         "|:--" + "|--:" * (len(_COLUMNS) - 1) + "|",
@@ -461,7 +580,7 @@ def _report(
         check = (
             f"The load generator is not the bottleneck: against the baseline it was busy {generator_busy:.0%} of the time "
             f"while the baseline server used {server_busy:.0%} of its CPU, and against the ceiling it reached "
-            f"{ratios[3][1][0]:.2f}x the baseline's rate."
+            f"{next(r for r in ratios if r[0] == HEADROOM)[1][0]:.2f}x the baseline's rate."
         )
     else:
         check = (

@@ -132,6 +132,7 @@ class Answer:
     status: int
     content_type: str
     body: bytes
+    contract: str | None = None  # mockgraph's `mockgraph-contract` header: its findings by severity
 
 
 def request_once(host: str, port: int, method: str, path: str, body: bytes | None, timeout: float = 10.0) -> Answer:
@@ -141,6 +142,8 @@ def request_once(host: str, port: int, method: str, path: str, body: bytes | Non
         headers = {"Content-Type": "application/json"} if body is not None else {}
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
-        return Answer(response.status, response.getheader("Content-Type", ""), response.read())
+        return Answer(
+            response.status, response.getheader("Content-Type", ""), response.read(), response.getheader("mockgraph-contract")
+        )
     finally:
         connection.close()

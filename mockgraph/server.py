@@ -1,9 +1,9 @@
-"""The replay server: an aiohttp application that answers each request with its fixture's response.
+"""The replay server: answers each request with its fixture's response, on aiohttp's low-level server.
 
-Responses are rendered to bytes once, when the application is built, so the request path does
-only what must happen per request: read the body, look the route up, check the payload against
-the fixture's contract, stamp fresh request ids, note it all in the journal. Bad input never
-reaches a traceback: it is answered with a Graph-style JSON error and a 4xx.
+Responses are rendered to bytes once, when the server is built, and the answer to a request
+(match, contract findings, response) is remembered for the next identical one, so the request path
+does only what must happen per request: read the body, stamp fresh request ids, note it in the
+journal. Bad input never reaches a traceback: it is answered with a Graph-style JSON error and a 4xx.
 """
 
 from __future__ import annotations

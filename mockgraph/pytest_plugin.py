@@ -1,0 +1,224 @@
+"""The pytest plugin: a mock Graph server in one fixture, `mockgraph_server`.
+
+Registered through the `pytest11` entry point, so installing mockgraph is all the set-up. One
+server per settings runs for the whole session, on its own event loop in a background thread, so
+plain synchronous tests (requests, urllib, httpx) and async tests alike can call it; each test
+starts with an empty journal. Heavy imports wait until a test asks for the fixture.
+
+Settings, highest precedence first (decided once, in `_settings`):
+    @pytest.mark.mockgraph(fixtures=..., strict=...)  >  --mockgraph-* options
+    >  mockgraph_* ini keys  >  mockgraph.toml / [tool.mockgraph]  >  defaults
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .journal import JournalEntry
+    from .models import Finding
+
+_ENTRIES = pytest.StashKey[list]()  # every test's journal entries, for the session report and summary
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockgraph", "mock Microsoft Graph server")
+    group.addoption("--mockgraph-fixtures", metavar="DIR", help="fixtures folder for mockgraph_server")
+    group.addoption(
+        "--mockgraph-strict", action="store_true", default=None, help="fail tests whose payloads break the contract"
+    )
+    group.addoption("--mockgraph-report", metavar="PATH", help="write a contract report (.json .xml .md .html .txt)")
+    parser.addini("mockgraph_fixtures", "fixtures folder for mockgraph_server")
+    parser.addini("mockgraph_strict", "fail tests whose payloads break the contract", type="bool", default=None)
+    parser.addini("mockgraph_report", "contract report written at the end of the session")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "mockgraph(fixtures=None, strict=None): settings for mockgraph_server")
+    config.stash[_ENTRIES] = []
+    report = _report_path(config)
+    if report is not None and report.suffix.lower() not in _FORMAT_BY_SUFFIX:
+        raise pytest.UsageError(f"mockgraph report {report}: the name must end in one of {', '.join(_FORMAT_BY_SUFFIX)}")
+
+
+def _report_path(config: pytest.Config) -> Path | None:
+    report = config.getoption("mockgraph_report") or config.getini("mockgraph_report")
+    return Path(report) if report else None
+
+
+class MockgraphServer:
+    """A running mockgraph, seen from a test: its URL and what this test sent it."""
+
+    def __init__(self, settings: Settings) -> None:
+        from .fixturefile import load_fixtures
+        from .index import FixtureIndex
+        from .server import create_server
+
+        self.settings = settings
+        self._server = create_server(FixtureIndex(load_fixtures(settings.fixtures)), settings)
+        self._loop = asyncio.new_event_loop()
+        self._stopped = asyncio.Event()
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mockgraph", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout=30)
+        if self._failure is not None:
+            raise self._failure
+        self.url: str = self._url
+
+    def _run(self) -> None:
+        from .server import running
+
+        async def serve() -> None:
+            try:
+                async with running(self._server, self.settings.host, 0) as url:
+                    self._url = url
+                    self._ready.set()
+                    await self._stopped.wait()
+            except BaseException as exc:  # reported to the thread that started us
+                self._failure = exc
+                self._ready.set()
+
+        self._loop.run_until_complete(serve())
+        self._loop.close()
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._stopped.set)
+        self._thread.join(timeout=30)
+
+    @property
+    def requests(self) -> list[JournalEntry]:
+        """This test's requests, in order: method, path, status, matched fixture, body, findings."""
+        return list(self._server.state.journal)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for entry in self.requests for f in entry.findings]
+
+    def reset(self) -> None:
+        """Forget the requests seen so far."""
+        self._server.state.journal.clear()
+
+    def assert_called(self, method: str, path: str, times: int | None = None) -> None:
+        """Assert `method path` (query ignored, version prefix optional) was requested, `times` times if given."""
+        from .paths import segments, split_version
+
+        wanted = (method.upper(), segments(split_version(path)[1]))
+        calls = [e for e in self.requests if (e.method, segments(split_version(e.path.partition("?")[0])[1])) == wanted]
+        sent = "\n".join(f"  {e.method} {e.path} -> {e.status}" for e in self.requests) or "  (nothing)"
+        if times is None:
+            assert calls, f"{method} {path} was not requested; requests sent:\n{sent}"
+        else:
+            assert len(calls) == times, f"{method} {path} was requested {len(calls)} times, not {times}; requests sent:\n{sent}"
+
+    def problems(self) -> str | None:
+        """Why this test should fail: requests no fixture answered, or (strict) contract errors."""
+        lines = []
+        for entry in self.requests:
+            if entry.fixture is None and entry.status in (404, 405):
+                lines.append(f"{entry.method} {entry.path} matched no fixture (answered {entry.status})")
+            errors = [f for f in entry.findings if f.severity == "error"]
+            if self.settings.strict and errors:
+                lines.append(f"{entry.method} {entry.path} breaks the documented contract:")
+                lines.extend(_finding_line(f) for f in errors)
+        return "\n".join(lines) or None
+
+
+def _finding_line(f: Finding) -> str:
+    return f"  {f.kind:<8} {f.path or '/'}: expected {f.expected}, got {f.actual}  ({f.message})"
+
+
+def _settings(request: pytest.FixtureRequest) -> Settings:
+    """The settings for this test: marker > command line > ini > settings file > defaults."""
+    from .config import load_settings
+
+    config = request.config
+    settings = load_settings(cwd=config.rootpath)
+    marker = request.node.get_closest_marker("mockgraph")
+    marked = marker.kwargs if marker else {}
+    fixtures = marked.get("fixtures") or config.getoption("mockgraph_fixtures") or config.getini("mockgraph_fixtures")
+    strict = _first(marked.get("strict"), config.getoption("mockgraph_strict"), config.getini("mockgraph_strict"))
+    if fixtures:
+        folder = Path(fixtures)
+        settings = settings.but(fixtures=folder if folder.is_absolute() else config.rootpath / folder)
+    elif not settings.fixtures.is_absolute():
+        settings = settings.but(fixtures=config.rootpath / settings.fixtures)
+    return settings.but(strict=strict, journal=None)
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+@pytest.fixture(scope="session")
+def _mockgraph_servers() -> Iterator[dict[Any, MockgraphServer]]:
+    """One server per distinct settings for the whole session, stopped last-in, first-out."""
+    servers: dict[Any, MockgraphServer] = {}
+    yield servers
+    for server in reversed(list(servers.values())):
+        server.stop()
+
+
+@pytest.fixture
+def mockgraph_server(request: pytest.FixtureRequest, _mockgraph_servers: dict[Any, MockgraphServer]) -> Iterator[MockgraphServer]:
+    """A mock Graph server answering from the fixtures; its journal holds this test's requests."""
+    settings = _settings(request)
+    key = (settings.fixtures, settings.strict, tuple(sorted(settings.severity.items())), settings.max_body_bytes)
+    if key not in _mockgraph_servers:
+        _mockgraph_servers[key] = MockgraphServer(settings)
+    server = _mockgraph_servers[key]
+    server.reset()
+    yield server
+    request.config.stash[_ENTRIES].extend(server.requests)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a test that sent what no fixture answers, or (strict) broke the contract, with the reasons,
+    also when the client library turned mockgraph's error answer into an exception of its own."""
+    __tracebackhide__ = True  # the failure is about the test's requests, not about this hook
+    server = getattr(item, "funcargs", {}).get("mockgraph_server")
+    try:
+        result = yield
+    except BaseException as exc:
+        if isinstance(server, MockgraphServer) and isinstance(exc, Exception) and (problems := server.problems()):
+            raise AssertionError(f"mockgraph:\n{problems}") from exc
+        raise
+    if isinstance(server, MockgraphServer) and (problems := server.problems()):
+        raise AssertionError(f"mockgraph:\n{problems}")
+    return result
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    entries = config.stash.get(_ENTRIES, [])
+    findings = [f for e in entries for f in e.findings]
+    if findings:
+        from .journal import summarize
+
+        counts = summarize(findings)
+        terminalreporter.section("mockgraph contract")
+        terminalreporter.line(
+            f"{counts['errors']} errors, {counts['warnings']} warnings, {counts['info']} info in {len(entries)} requests"
+        )
+        for entry in entries:
+            for finding in entry.findings:
+                if finding.severity != "info":
+                    terminalreporter.line(f"{entry.method} {entry.path}: {_finding_line(finding).strip()}")
+    report = _report_path(config)
+    if report is not None:
+        from .fixturefile import write_atomic
+        from .reports import cases_from_journal, render
+
+        write_atomic(report, render(cases_from_journal(entries), _FORMAT_BY_SUFFIX[report.suffix.lower()]))
+        terminalreporter.line(f"mockgraph contract report: {report}")
+
+
+_FORMAT_BY_SUFFIX = {".json": "json", ".xml": "junit", ".md": "markdown", ".html": "html", ".txt": "text"}

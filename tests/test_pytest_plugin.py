@@ -1,0 +1,156 @@
+"""The pytest plugin, through pytester: generated test modules run against `mockgraph_server`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from support import FIXTURES_DIR
+
+SEED = json.loads((FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json").read_text())
+DOCUMENTED_REQUEST = SEED["request"]["body"]
+DOCUMENTED_RESPONSE = SEED["response"]["body"]
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A user's project: the bundled fixtures named in its pytest ini, the seed payload beside the tests."""
+    pytester.makeini(f"[pytest]\nmockgraph_fixtures = {FIXTURES_DIR}\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(seed_payload=f"import json\nREQUEST = json.loads({json.dumps(json.dumps(DOCUMENTED_REQUEST))})\n")
+    return pytester
+
+
+SYNC_TEST = """
+import json, urllib.request
+from seed_payload import REQUEST
+
+def test_create(mockgraph_server):
+    body = json.dumps(REQUEST).encode()
+    sent = urllib.request.Request(mockgraph_server.url + "/v1.0/app/onlineMeetings", data=body,
+                                  headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(sent) as response:
+        assert response.status == 201
+        created = json.load(response)
+    assert created["id"] == "96cd02c9-02c9-96cd-c902-cd96c902cd96"
+    mockgraph_server.assert_called("POST", "/app/onlineMeetings", times=1)
+    assert [e.status for e in mockgraph_server.requests] == [201]
+"""
+
+
+def test_sync_test_gets_the_documented_answer(project):
+    """A plain synchronous test with urllib gets the documented 201; no conftest code needed."""
+    project.makepyfile(test_sync=SYNC_TEST)
+    result = project.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_async_test_gets_the_documented_answer(project):
+    """An async test under pytest-aiohttp gets the documented 201 body from the same fixture."""
+    project.makepyfile(
+        test_async=f"""
+import aiohttp
+from seed_payload import REQUEST
+
+async def test_create(mockgraph_server):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(mockgraph_server.url + "/v1.0/app/onlineMeetings", json=REQUEST) as response:
+            assert response.status == 201
+            assert await response.json() == {DOCUMENTED_RESPONSE!r}
+"""
+    )
+    result = project.runpytest("-p", "asyncio", "-o", "asyncio_mode=auto")
+    result.assert_outcomes(passed=1)
+
+
+WRONG_TYPE_TEST = """
+import json, urllib.request
+from seed_payload import REQUEST
+
+def test_create(mockgraph_server):
+    body = json.dumps({**REQUEST, "isBroadcast": "yes"}).encode()
+    sent = urllib.request.Request(mockgraph_server.url + "/v1.0/app/onlineMeetings", data=body,
+                                  headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(sent) as response:
+        assert response.status == 201
+"""
+
+
+def test_strict_mode_fails_on_contract_errors(project):
+    """--mockgraph-strict: a wrong type fails the test, naming the property's JSON Pointer."""
+    project.makepyfile(test_wrong=WRONG_TYPE_TEST)  # strict mode answers 400, which urllib raises
+    result = project.runpytest("--mockgraph-strict")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*breaks the documented contract*", "*type*/isBroadcast: expected Boolean, got string*"])
+
+
+def test_not_strict_passes_with_a_summary(project):
+    """Without strict mode the same test passes, and the session ends with a contract summary."""
+    project.makepyfile(test_wrong=WRONG_TYPE_TEST)
+    result = project.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*mockgraph contract*", "3 errors, 0 warnings, 0 info in 1 requests", "*/isBroadcast*"])
+
+
+def test_marker_wins_over_the_command_line(project):
+    """@pytest.mark.mockgraph(strict=False) overrides --mockgraph-strict for its test."""
+    project.makepyfile(test_wrong="import pytest\n" + WRONG_TYPE_TEST.replace("def test_create", "@pytest.mark.mockgraph(strict=False)\ndef test_create"))
+    result = project.runpytest("--mockgraph-strict")
+    result.assert_outcomes(passed=1)
+
+
+def test_unmatched_request_fails_the_test(project):
+    """A request no fixture answers fails the test even when the code under test swallowed the 404."""
+    project.makepyfile(
+        test_miss="""
+import urllib.request, urllib.error
+
+def test_lookup(mockgraph_server):
+    try:
+        urllib.request.urlopen(mockgraph_server.url + "/v1.0/me/nothingHere")
+    except urllib.error.HTTPError:
+        pass  # the client library hides the error
+"""
+    )
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*GET /v1.0/me/nothingHere matched no fixture (answered 404)*"])
+
+
+def test_state_is_reset_between_tests(project):
+    """Each test sees only its own requests, on one server for the session."""
+    project.makepyfile(
+        test_two="""
+import urllib.request
+URLS = []
+
+def test_first(mockgraph_server):
+    URLS.append(mockgraph_server.url)
+    urllib.request.urlopen(mockgraph_server.url + "/_mockgraph/health")
+    assert mockgraph_server.requests == []  # the admin API is not journaled
+
+def test_second(mockgraph_server):
+    assert mockgraph_server.url == URLS[0]
+    assert mockgraph_server.requests == []
+"""
+    )
+    project.runpytest().assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(("suffix", "check"), [(".json", '"isBroadcast'), (".xml", "<testsuite"), (".md", "`/isBroadcast`")])
+def test_report_file(project, suffix, check):
+    """--mockgraph-report writes the session's contract report in the format its name says."""
+    project.makepyfile(test_wrong=WRONG_TYPE_TEST)
+    report = project.path / f"contract{suffix}"
+    result = project.runpytest(f"--mockgraph-report={report}")
+    result.assert_outcomes(passed=1)
+    text = report.read_text()
+    assert "/isBroadcast" in text and check.strip('"`') in text
+
+
+def test_unknown_report_format_is_a_usage_error(project):
+    """A report name without a known extension stops the run before any test."""
+    project.makepyfile(test_sync=SYNC_TEST)
+    result = project.runpytest("--mockgraph-report=contract.pdf")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*contract.pdf*must end in one of*"])

@@ -25,7 +25,8 @@ from .models import Contract, Finding, JsonValue, Property, type_key
 
 _INTEGER = frozenset({"int16", "int32", "int64", "byte", "sbyte"})
 _NUMBER = frozenset({"double", "single", "decimal", "float"})
-_STRING = frozenset({"string", "datetimeoffset", "date", "timeofday", "duration", "guid", "binary", "enumeration"})
+# "DateTime" is not an Edm type, but resource tables often write it for DateTimeOffset.
+_STRING = frozenset({"string", "datetimeoffset", "datetime", "date", "timeofday", "duration", "guid", "binary", "enumeration"})
 
 _ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+")  # a scheme and a host, as urlsplit sees them
 _FORMATS = {
@@ -35,6 +36,7 @@ _FORMATS = {
     "duration": (re.compile(r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"), "an ISO 8601 duration"),
     "guid": (re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"), "a GUID"),
 }
+_FORMATS["datetime"] = _FORMATS["datetimeoffset"]
 
 
 @dataclass

@@ -21,7 +21,7 @@ GRAPH_VERSIONS = ("v1.0", "beta")
 PRIMITIVE_TYPES = frozenset(
     {
         "string", "boolean", "int16", "int32", "int64", "byte", "sbyte", "double", "single", "decimal", "float",
-        "datetimeoffset", "date", "timeofday", "duration", "guid", "binary", "stream", "enumeration",
+        "datetimeoffset", "datetime", "date", "timeofday", "duration", "guid", "binary", "stream", "enumeration",
     }
 )
 

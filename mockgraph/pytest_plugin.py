@@ -5,6 +5,8 @@ server per settings runs for the whole session, on its own event loop in a backg
 plain synchronous tests (requests, urllib, httpx) and async tests alike can call it; each test
 starts with an empty journal. Heavy imports wait until a test asks for the fixture.
 
+`@pytest.mark.mockgraph(fresh=True)` gives a test a server of its own, stopped after it.
+
 Settings, highest precedence first (decided once, in `_settings`):
     @pytest.mark.mockgraph(fixtures=..., strict=...)  >  --mockgraph-* options
     >  mockgraph_* ini keys  >  mockgraph.toml / [tool.mockgraph]  >  defaults
@@ -41,7 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "mockgraph(fixtures=None, strict=None): settings for mockgraph_server")
+    config.addinivalue_line(
+        "markers", "mockgraph(fixtures=None, strict=None, fresh=False): settings for mockgraph_server; fresh: a server of its own"
+    )
     config.stash[_ENTRIES] = []
     report = _report_path(config)
     if report is not None and report.suffix.lower() not in _FORMAT_BY_SUFFIX:
@@ -171,6 +175,15 @@ def _mockgraph_servers() -> Iterator[dict[Any, MockgraphServer]]:
 def mockgraph_server(request: pytest.FixtureRequest, _mockgraph_servers: dict[Any, MockgraphServer]) -> Iterator[MockgraphServer]:
     """A mock Graph server answering from the fixtures; its journal holds this test's requests."""
     settings = _settings(request)
+    marker = request.node.get_closest_marker("mockgraph")
+    if marker is not None and marker.kwargs.get("fresh"):
+        server = MockgraphServer(settings)  # this test's own, stopped after it
+        try:
+            yield server
+        finally:
+            request.config.stash[_ENTRIES].extend(server.requests)
+            server.stop()
+        return
     key = (settings.fixtures, settings.strict, tuple(sorted(settings.severity.items())), settings.max_body_bytes)
     if key not in _mockgraph_servers:
         _mockgraph_servers[key] = MockgraphServer(settings)

@@ -127,6 +127,12 @@ class TestSmallContracts:
         assert ("unknown", "/zzz") in summary(findings)
         assert sum(f.kind == "missing" for f in findings) == len(DOCUMENTED) - 2  # all but subject and @odata.type
 
+    def test_datetime_is_read_as_datetimeoffset(self):
+        """Resource tables often say DateTime; it is checked as a DateTimeOffset."""
+        checker = ContractChecker(Contract(properties=(Property("startDateTime", "DateTime"),)), None)
+        assert checker.check({"startDateTime": "2026-01-05T09:00:00Z"}) == ()
+        assert summary(checker.check({"startDateTime": "tomorrow"})) == [("format", "/startDateTime")]
+
     def test_pointer_escaping(self):
         """Keys holding / or ~ are escaped as RFC 6901 says."""
         [finding] = ContractChecker(Contract(properties=(Property("a", "String"),)), None).check({"a/b~c": 1})

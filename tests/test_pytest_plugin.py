@@ -154,3 +154,21 @@ def test_unknown_report_format_is_a_usage_error(project):
     result = project.runpytest("--mockgraph-report=contract.pdf")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*contract.pdf*must end in one of*"])
+
+
+def test_fresh_server_on_request(project):
+    """@pytest.mark.mockgraph(fresh=True) gives a test its own server, not the session's."""
+    project.makepyfile(
+        test_fresh="""
+import pytest
+URLS = []
+
+def test_shared(mockgraph_server):
+    URLS.append(mockgraph_server.url)
+
+@pytest.mark.mockgraph(fresh=True)
+def test_own(mockgraph_server):
+    assert mockgraph_server.url != URLS[0]
+"""
+    )
+    project.runpytest().assert_outcomes(passed=2)

@@ -35,6 +35,7 @@ fixtures: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_replay.py
+	$(BIN)/python benchmarks/bench_plugin.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

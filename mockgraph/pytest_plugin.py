@@ -210,7 +210,29 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     return result
 
 
+# Under pytest-xdist each worker runs its own servers; at the end it hands its journal entries to
+# the controller, which alone prints the summary and writes the report.
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if hasattr(config, "workeroutput"):
+        from .journal import entry_to_json
+
+        config.workeroutput["mockgraph_entries"] = [entry_to_json(e) for e in config.stash.get(_ENTRIES, [])]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from .journal import entry_from_json
+
+    entries = getattr(node, "workeroutput", {}).get("mockgraph_entries", [])
+    node.config.stash[_ENTRIES].extend(entry_from_json(e) for e in entries)
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
     entries = config.stash.get(_ENTRIES, [])
     findings = [f for e in entries for f in e.findings]
     if findings:

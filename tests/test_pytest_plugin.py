@@ -172,3 +172,27 @@ def test_own(mockgraph_server):
 """
     )
     project.runpytest().assert_outcomes(passed=2)
+
+
+def test_xdist_workers_merge_one_report(project):
+    """Under pytest-xdist each worker runs its own server; the report holds every worker's requests."""
+    project.makepyfile(
+        test_many="""
+import json, urllib.request
+import pytest
+from seed_payload import REQUEST
+
+@pytest.mark.parametrize("n", range(6))
+def test_create(mockgraph_server, n):
+    body = json.dumps({**REQUEST, "subject": f"meeting {n}"}).encode()
+    sent = urllib.request.Request(mockgraph_server.url + "/v1.0/app/onlineMeetings", data=body,
+                                  headers={"Content-Type": "application/json"}, method="POST")
+    assert urllib.request.urlopen(sent).status == 201
+"""
+    )
+    report = project.path / "contract.json"
+    result = project.runpytest_subprocess("-n", "2", f"--mockgraph-report={report}")
+    result.assert_outcomes(passed=6)
+    requests = json.loads(report.read_text())["requests"]
+    assert len(requests) == 6
+    assert {r["fixture"] for r in requests} == {"unversioned/app-post-onlinemeetings/create_onlinemeeting_from_.json"}

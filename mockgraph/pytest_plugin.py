@@ -10,6 +10,7 @@ starts with an empty journal. Heavy imports wait until a test asks for the fixtu
 Settings, highest precedence first (decided once, in `_settings`):
     @pytest.mark.mockgraph(fixtures=..., strict=...)  >  --mockgraph-* options
     >  mockgraph_* ini keys  >  mockgraph.toml / [tool.mockgraph]  >  defaults
+The default fixtures are the project's `fixtures/`, else the ones that come with mockgraph.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ if TYPE_CHECKING:
     from .journal import JournalEntry
     from .models import Finding
 
-_ENTRIES = pytest.StashKey[list]()  # every test's journal entries, for the session report and summary
+_ENTRIES = pytest.StashKey[list]()
+# The fixtures imported from the documentation that come with mockgraph (in a source or editable
+# install), used when a project configures none and has no fixtures/ folder of its own.
+BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"  # every test's journal entries, for the session report and summary
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -142,7 +146,7 @@ def _finding_line(f: Finding) -> str:
 
 def _settings(request: pytest.FixtureRequest) -> Settings:
     """The settings for this test: marker > command line > ini > settings file > defaults."""
-    from .config import load_settings
+    from .config import Settings, load_settings
 
     config = request.config
     settings = load_settings(cwd=config.rootpath)
@@ -153,6 +157,8 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     if fixtures:
         folder = Path(fixtures)
         settings = settings.but(fixtures=folder if folder.is_absolute() else config.rootpath / folder)
+    elif settings.fixtures == Settings().fixtures and not (config.rootpath / settings.fixtures).is_dir():
+        settings = settings.but(fixtures=BUNDLED_FIXTURES)  # nothing configured, no fixtures/ here
     elif not settings.fixtures.is_absolute():
         settings = settings.but(fixtures=config.rootpath / settings.fixtures)
     return settings.but(strict=strict, journal=None)

@@ -196,3 +196,19 @@ def test_create(mockgraph_server, n):
     requests = json.loads(report.read_text())["requests"]
     assert len(requests) == 6
     assert {r["fixture"] for r in requests} == {"unversioned/app-post-onlinemeetings/create_onlinemeeting_from_.json"}
+
+
+def test_no_configuration_at_all(pytester):
+    """A new project with no settings and no fixtures/ gets mockgraph's bundled fixtures: the five-line test passes."""
+    pytester.makepyfile(
+        test_new=f"""
+import json, urllib.request
+
+def test_create(mockgraph_server):
+    sent = urllib.request.Request(mockgraph_server.url + "/v1.0/app/onlineMeetings", data=json.dumps({DOCUMENTED_REQUEST!r}).encode(),
+                                  headers={{"Content-Type": "application/json"}}, method="POST")
+    assert json.load(urllib.request.urlopen(sent)) == {DOCUMENTED_RESPONSE!r}
+"""
+    )
+    # (the -o only quiets pytest-asyncio, which pytest-aiohttp brings along, about its own default)
+    pytester.runpytest("-o", "asyncio_default_fixture_loop_scope=function").assert_outcomes(passed=1)

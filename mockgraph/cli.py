@@ -20,7 +20,8 @@ from .errors import MockgraphError
 from .fixturefile import load_fixture, load_fixtures, write_atomic
 from .index import FixtureIndex
 from .journal import read_journal
-from .server import create_server, running
+from .reports import FORMAT_BY_SUFFIX, FORMATS, Case, cases_from_journal, render
+from .server import MockServer, create_server, running
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body-bytes", type=int, help="largest request body accepted (default: 10 MB)")
     serve.add_argument("--strict", action="store_true", default=None, help="answer contract errors with 400")
     serve.add_argument("--journal", type=Path, help="append every request, with its findings, to this JSON Lines file")
+    serve.add_argument("--report", type=Path, help="on stop, write a contract report of the requests kept in memory")
     serve.set_defaults(run=_serve)
 
     diff = commands.add_parser("diff", help="check one JSON payload against a fixture's contract")
@@ -78,8 +80,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
-    from .reports import FORMATS
-
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     parser.add_argument("--output", type=Path, help="write the report here instead of to stdout")
 
@@ -106,8 +106,6 @@ def _import(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from .differ import ContractChecker
-    from .reports import Case
-
     fixture = load_fixture(args.fixture)
     example = fixture.request.body.json if fixture.request.body.is_json else None
     if example is None and not fixture.contract.properties:
@@ -119,15 +117,11 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .reports import cases_from_journal
-
     return _emit(cases_from_journal(read_journal(args.journal)), args, per_request=True)
 
 
 def _lint(args: argparse.Namespace) -> int:
     from .lint import lint_pages
-    from .reports import Case
-
     linted, _ = lint_pages(args.paths, root=args.root)
     cases = [Case(example.name, example.findings) for example in linted]
     return _emit(cases, args, per_request=True, title="mockgraph documentation lint")
@@ -135,8 +129,6 @@ def _lint(args: argparse.Namespace) -> int:
 
 def _emit(cases: list, args: argparse.Namespace, per_request: bool, title: str = "mockgraph contract report") -> int:
     """Write the report where asked; exit 1 when it holds errors."""
-    from .reports import render
-
     color = args.output is None and args.format == "text" and sys.stdout.isatty()
     text = render(cases, args.format, title=title, color=color, per_request=per_request)
     if args.output is None:
@@ -165,17 +157,25 @@ def _serve(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         strict=args.strict,
         journal=args.journal,
+        report=args.report,
     )
+    if settings.report is not None and settings.report.suffix.lower() not in FORMAT_BY_SUFFIX:
+        raise MockgraphError(f"{settings.report}: a report's name must end in one of {', '.join(FORMAT_BY_SUFFIX)}")
     fixtures = load_fixtures(settings.fixtures)
-    index = FixtureIndex(fixtures)
-    asyncio.run(_run_until_signalled(index, settings))
+    server = create_server(FixtureIndex(fixtures), settings)
+    asyncio.run(_run_until_signalled(server, settings))
+    if settings.report is not None:
+        cases = cases_from_journal(list(server.state.journal))
+        write_atomic(settings.report, render(cases, FORMAT_BY_SUFFIX[settings.report.suffix.lower()]))
+        print(f"contract report: {settings.report}", flush=True)
     return 0
 
 
-async def _run_until_signalled(index: FixtureIndex, settings: Settings) -> None:
+async def _run_until_signalled(server: MockServer, settings: Settings) -> None:
+    index = server.state.index
     async with AsyncExitStack() as stack:
         try:
-            base_url = await stack.enter_async_context(running(create_server(index, settings), settings.host, settings.port))
+            base_url = await stack.enter_async_context(running(server, settings.host, settings.port))
         except OSError as exc:
             raise MockgraphError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
         print(f"mockgraph listening on {base_url}", flush=True)

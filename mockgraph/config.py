@@ -32,6 +32,7 @@ class Settings:
     journal: Path | None = None  # JSON Lines file every request is appended to
     journal_limit: int = 1000  # requests kept in memory for GET /_mockgraph/requests
     severity: Mapping[str, str] = field(default_factory=dict)  # finding kind -> severity
+    report: Path | None = None  # contract report written at the end (format from the extension)
 
     def but(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, skipping those that are None (flags not given)."""
@@ -86,7 +87,7 @@ def _apply(settings: Settings, table: dict[str, Any], origin: Path) -> Settings:
     return replace(settings, **changes)
 
 
-_PATHS = frozenset({"fixtures", "journal"})
+_PATHS = frozenset({"fixtures", "journal", "report"})
 
 
 def _coerce(name: str, value: Any, origin: Path) -> Any:

@@ -52,13 +52,18 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_ENTRIES] = []
     report = _report_path(config)
-    if report is not None and report.suffix.lower() not in _FORMAT_BY_SUFFIX:
-        raise pytest.UsageError(f"mockgraph report {report}: the name must end in one of {', '.join(_FORMAT_BY_SUFFIX)}")
+    from .reports import FORMAT_BY_SUFFIX
+
+    if report is not None and report.suffix.lower() not in FORMAT_BY_SUFFIX:
+        raise pytest.UsageError(f"mockgraph report {report}: the name must end in one of {', '.join(FORMAT_BY_SUFFIX)}")
 
 
 def _report_path(config: pytest.Config) -> Path | None:
+    """Command line > ini key > settings file, as for every setting."""
+    from .config import load_settings
+
     report = config.getoption("mockgraph_report") or config.getini("mockgraph_report")
-    return Path(report) if report else None
+    return Path(report) if report else load_settings(cwd=config.rootpath).report
 
 
 class MockgraphServer:
@@ -256,10 +261,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     report = _report_path(config)
     if report is not None:
         from .fixturefile import write_atomic
-        from .reports import cases_from_journal, render
+        from .reports import FORMAT_BY_SUFFIX, cases_from_journal, render
 
-        write_atomic(report, render(cases_from_journal(entries), _FORMAT_BY_SUFFIX[report.suffix.lower()]))
+        write_atomic(report, render(cases_from_journal(entries), FORMAT_BY_SUFFIX[report.suffix.lower()]))
         terminalreporter.line(f"mockgraph contract report: {report}")
 
-
-_FORMAT_BY_SUFFIX = {".json": "json", ".xml": "junit", ".md": "markdown", ".html": "html", ".txt": "text"}

@@ -21,6 +21,7 @@ from .models import Finding
 from .report_html import CSS, PAGE
 
 FORMATS = ("text", "json", "junit", "markdown", "html")
+FORMAT_BY_SUFFIX = {".txt": "text", ".json": "json", ".xml": "junit", ".md": "markdown", ".html": "html"}
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,31 @@ async def test_serve_answers_the_seed_and_stops_on_sigterm(serve_process):
     assert process.stdout.read() == "mockgraph stopped\n"
 
 
+async def test_serve_writes_a_report_when_stopped(tmp_path):
+    """serve --report FILE writes the contract report of what it saw when it stops."""
+    report = tmp_path / "contract.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockgraph", "serve", "--port", "0", "--fixtures", str(FIXTURES_DIR), "--report", str(report)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        base_url = process.stdout.readline().split()[-1]
+        process.stdout.readline()
+        documented_request, _ = documented_json_blocks(SEED_PAGE)
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{base_url}/v1.0/app/onlineMeetings", json={**documented_request, "isBroadcast": "yes"}) as r:
+                assert r.status == 201
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        process.stdout.close()
+    findings = json.loads(report.read_text())["findings"]
+    assert ("type", "/isBroadcast") in [(f["kind"], f["path"]) for f in findings]
+
+
 def test_malformed_fixture_stops_the_start_with_its_name(tmp_path):
     """A malformed fixture file is named, with what is wrong, and the server does not start."""
     (tmp_path / "broken.json").write_text('{"mockgraph": 1, "source": {"kind": "doc"}}')

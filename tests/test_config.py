@@ -48,7 +48,7 @@ def test_explicit_file_and_command_line(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("prot = 1\n", "unknown setting 'prot' (valid settings: fixtures, host, journal, journal-limit, max-body-bytes, port, severity, strict)"),
+        ("prot = 1\n", "unknown setting 'prot' (valid settings: fixtures, host, journal, journal-limit, max-body-bytes, port, report, severity, strict)"),
         ("strict = 1\n", "strict must be true or false"),
         ('severity = { enum = "fatal" }\n', "severity.enum: 'fatal' is not one of error, warning, info"),
         ('severity = { typo = "error" }\n', "severity: unknown finding kind 'typo'"),

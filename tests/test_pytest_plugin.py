@@ -212,3 +212,11 @@ def test_create(mockgraph_server):
     )
     # (the -o only quiets pytest-asyncio, which pytest-aiohttp brings along, about its own default)
     pytester.runpytest("-o", "asyncio_default_fixture_loop_scope=function").assert_outcomes(passed=1)
+
+
+def test_report_from_the_settings_file(project):
+    """The report path can come from [tool.mockgraph] too, like every other setting."""
+    project.makepyfile(test_wrong=WRONG_TYPE_TEST)
+    project.makefile(".toml", pyproject='[tool.mockgraph]\nreport = "contract.md"\n')
+    project.runpytest().assert_outcomes(passed=1)
+    assert "`/isBroadcast`" in (project.path / "contract.md").read_text()

@@ -219,7 +219,7 @@ class ContractChecker:
                 yield key, prop
 
     def _finding(self, report: str, path: tuple[str, ...], t1: Any, t2: Any, exp: _Expectation) -> Finding:
-        pointer, name = _pointer(path), _name(path)
+        pointer, name = json_pointer(path), _name(path)
         if report == "dictionary_item_added":
             strict = exp.strict.get(path[:-1], True)
             return self._make("unknown", pointer, "not documented", _describe(t2), f"{name} is not a documented property",
@@ -241,7 +241,7 @@ class ContractChecker:
 
     def _value_finding(self, path: tuple[str, ...], node: _Node, value: Any) -> Finding:
         """The finding for a value `_accepts` refused."""
-        pointer, name = _pointer(path), _name(path)
+        pointer, name = json_pointer(path), _name(path)
         if node.enum:
             allowed = ", ".join(node.enum)
             return self._make("enum", pointer, f"one of {allowed}", repr(value), f"{name} is {value!r}, not one of {allowed}")
@@ -334,7 +334,8 @@ def _name(path: tuple[str, ...]) -> str:
     return "payload" + indexes
 
 
-def _pointer(path: tuple[str, ...]) -> str:
+def json_pointer(path: tuple[str, ...]) -> str:
+    """RFC 6901: ('a/b', '0') -> '/a~1b/0'."""
     return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .differ import ContractChecker
+from .differ import ContractChecker, json_pointer
 from .importer import Diagnostic, import_paths
 from .models import Finding, Fixture
 
@@ -29,7 +29,7 @@ def lint_fixture(fixture: Fixture) -> tuple[Finding, ...]:
     if not body.is_json:
         return ()
     findings = ContractChecker(fixture.contract, body.json).check(body.json)
-    return findings + tuple(_time_ranges(body.json, ""))
+    return findings + tuple(_time_ranges(body.json))
 
 
 def lint_pages(paths: Sequence[Path], root: Path | None = None) -> tuple[list[LintedExample], list[Diagnostic]]:
@@ -41,7 +41,7 @@ def lint_pages(paths: Sequence[Path], root: Path | None = None) -> tuple[list[Li
     return linted, result.diagnostics
 
 
-def _time_ranges(value: Any, pointer: str) -> Iterator[Finding]:
+def _time_ranges(value: Any, path: tuple[str, ...] = ()) -> Iterator[Finding]:
     """`endDateTime` earlier than `startDateTime` in one object: an example no service would accept."""
     if isinstance(value, dict):
         start, end = _instant(value.get("startDateTime")), _instant(value.get("endDateTime"))
@@ -49,16 +49,16 @@ def _time_ranges(value: Any, pointer: str) -> Iterator[Finding]:
             yield Finding(
                 "range",
                 "warning",
-                f"{pointer}/endDateTime",
+                json_pointer((*path, "endDateTime")),
                 f"after startDateTime {value['startDateTime']}",
                 str(value["endDateTime"]),
                 "endDateTime precedes startDateTime",
             )
         for key, item in value.items():
-            yield from _time_ranges(item, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}")
+            yield from _time_ranges(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _time_ranges(item, f"{pointer}/{index}")
+            yield from _time_ranges(item, (*path, str(index)))
 
 
 def _instant(value: Any) -> datetime | None:

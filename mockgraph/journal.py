@@ -50,6 +50,11 @@ def summarize(findings: Iterable[Finding]) -> dict[str, int]:
 _COUNT_KEY = {"error": "errors", "warning": "warnings", "info": "info"}
 
 
+def counted(n: int, word: str) -> str:
+    """`1 error`, `2 errors`, `3 info`: how summaries say their counts."""
+    return f"{n} {word}" if n == 1 or word == "info" else f"{n} {word}s"
+
+
 def finding_to_json(finding: Finding) -> dict[str, str]:
     return asdict(finding)
 

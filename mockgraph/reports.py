@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .journal import JournalEntry, finding_to_json, summarize
+from .journal import JournalEntry, counted, finding_to_json, summarize
 from .models import Finding
 from .report_html import CSS, PAGE
 
@@ -83,19 +83,15 @@ def _all(cases: Iterable[Case]) -> list[Finding]:
     return [f for case in cases for f in case.findings]
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 or word == "info" else f"{n} {word}s"
-
-
 def _summary(cases: Sequence[Case]) -> str:
     """The one-line verdict every human format opens or closes with."""
     if not cases:
         return "No requests checked."
     counts = summarize(_all(cases))
-    requests = _count(len(cases), "request")
+    requests = counted(len(cases), "request")
     if not any(counts.values()):
         return f"No contract differences in {requests}."
-    parts = (_count(counts["errors"], "error"), _count(counts["warnings"], "warning"), _count(counts["info"], "info"))
+    parts = (counted(counts["errors"], "error"), counted(counts["warnings"], "warning"), counted(counts["info"], "info"))
     return f"{', '.join(parts)} in {requests}."
 
 
@@ -235,7 +231,7 @@ def _markdown(cases: Sequence[Case], title: str) -> str:
     out = [f"## {_md_text(title)}", "", _md_text(_summary(cases))]
     clean = sum(not case.findings for case in cases)
     if clean and clean < len(cases):
-        out[-1] += f" {_count(clean, 'request')} without differences not listed."
+        out[-1] += f" {counted(clean, 'request')} without differences not listed."
     for case in cases:
         if not case.findings:
             continue
@@ -270,9 +266,9 @@ def _html(cases: Sequence[Case], title: str) -> str:
     counts = summarize(_all(cases))
     if any(counts.values()):  # the counts as coloured badges, then what they were counted in
         summary = "".join(
-            f'<span class="badge {severity}">{_count(counts[key], severity)}</span>'
+            f'<span class="badge {severity}">{counted(counts[key], severity)}</span>'
             for severity, key in (("error", "errors"), ("warning", "warnings"), ("info", "info"))
-        ) + f"in {_count(len(cases), 'request')}"
+        ) + f"in {counted(len(cases), 'request')}"
     else:
         summary = _h(_summary(cases))
     sections = []

@@ -25,7 +25,7 @@ from aiohttp.web_protocol import RequestHandler
 from .config import Settings
 from .differ import ContractChecker
 from .index import KNOWN_METHODS, FixtureIndex, Incoming, Miss, Route
-from .journal import Journal, entry_to_json, finding_to_json, summarize
+from .journal import Journal, counted, entry_to_json, finding_to_json, summarize
 from .models import Body, Finding, FixtureResponse, JsonValue
 
 log = logging.getLogger("mockgraph")
@@ -218,16 +218,8 @@ def _answer(state: ServerState, method: str, raw_path: str, content_type: str, p
 def contract_summary(findings: tuple[Finding, ...]) -> str:
     """`2 errors, 1 warning` for the contract header; `0 errors` when the payload conforms."""
     counts = summarize(findings)
-    parts = [
-        f"{n} {word if n == 1 else plural}"
-        for n, word, plural in (
-            (counts["errors"], "error", "errors"),
-            (counts["warnings"], "warning", "warnings"),
-            (counts["info"], "info", "info"),
-        )
-        if n
-    ]
-    return ", ".join(parts) or "0 errors"
+    words = (("errors", "error"), ("warnings", "warning"), ("info", "info"))
+    return ", ".join(counted(counts[key], word) for key, word in words if counts[key]) or "0 errors"
 
 
 def _contract_error(fixture: str, findings: tuple[Finding, ...]) -> GraphError:

@@ -105,13 +105,12 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .differ import ContractChecker
-    fixture = load_fixture(args.fixture)
-    example = fixture.request.body.json if fixture.request.body.is_json else None
-    if example is None and not fixture.contract.properties:
+    from .differ import checker_for
+
+    checker = checker_for(load_fixture(args.fixture), load_settings(args.config).severity)
+    if checker is None:
         raise MockgraphError(f"{args.fixture}: documents no contract (no JSON request example, no property table)")
     payload = _read_json_file(args.payload)
-    checker = ContractChecker(fixture.contract, example, load_settings(args.config).severity)
     case = Case(args.payload.name, checker.check(payload), fixture=args.fixture.as_posix())
     return _emit([case], args, per_request=False)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from .models import Contract, Finding, JsonValue, Property, type_key
+from .models import Contract, Finding, Fixture, JsonValue, Property, type_key
 
 _INTEGER = frozenset({"int16", "int32", "int64", "byte", "sbyte"})
 _NUMBER = frozenset({"double", "single", "decimal", "float"})
@@ -75,6 +75,15 @@ class _Expectation:
     constraints: list[tuple[tuple[str, ...], _Node]] = field(default_factory=list)  # values to check
     strict: dict[tuple[str, ...], bool] = field(default_factory=dict)  # object path -> type fully known
     odata: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # path -> (documented, sent)
+
+
+def checker_for(fixture: Fixture, severities: Mapping[str, str] | None = None) -> ContractChecker | None:
+    """The checker of a fixture's contract (its documented JSON request and property tables);
+    None where the fixture documents neither, so there is nothing to check against."""
+    example = fixture.request.body.json if fixture.request.body.is_json else None
+    if example is None and not fixture.contract.properties:
+        return None
+    return ContractChecker(fixture.contract, example, severities)
 
 
 class ContractChecker:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .differ import ContractChecker, json_pointer
+from .differ import checker_for, json_pointer
 from .importer import Diagnostic, import_paths
 from .models import Finding, Fixture
 
@@ -26,10 +26,10 @@ class LintedExample:
 def lint_fixture(fixture: Fixture) -> tuple[Finding, ...]:
     """The contract breaks of a fixture's own documented request body."""
     body = fixture.request.body
-    if not body.is_json:
+    checker = checker_for(fixture)
+    if not body.is_json or checker is None:
         return ()
-    findings = ContractChecker(fixture.contract, body.json).check(body.json)
-    return findings + tuple(_time_ranges(body.json))
+    return checker.check(body.json) + tuple(_time_ranges(body.json))
 
 
 def lint_pages(paths: Sequence[Path], root: Path | None = None) -> tuple[list[LintedExample], list[Diagnostic]]:

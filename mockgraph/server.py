@@ -23,7 +23,7 @@ from aiohttp.http_exceptions import BadHttpMethod
 from aiohttp.web_protocol import RequestHandler
 
 from .config import Settings
-from .differ import ContractChecker
+from .differ import ContractChecker, checker_for
 from .index import KNOWN_METHODS, FixtureIndex, Incoming, Miss, Route
 from .journal import Journal, counted, entry_to_json, finding_to_json, summarize
 from .models import Body, Finding, FixtureResponse, JsonValue
@@ -70,12 +70,7 @@ class ServerState:
     def checker(self, route: Route) -> ContractChecker | None:
         """The contract checker of a route's fixture; None where the fixture documents no contract."""
         if route.name not in self.checkers:
-            fixture = route.fixture
-            example = fixture.request.body.json if fixture.request.body.is_json else None
-            has_contract = example is not None or fixture.contract.properties
-            self.checkers[route.name] = (
-                ContractChecker(fixture.contract, example, self.settings.severity) if has_contract else None
-            )
+            self.checkers[route.name] = checker_for(route.fixture, self.settings.severity)
         return self.checkers[route.name]
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .models import Finding
 
 _ENTRIES = pytest.StashKey[list]()
+_FILE_SETTINGS = pytest.StashKey["Settings"]()  # mockgraph.toml / [tool.mockgraph], read once a session
 # The fixtures imported from the documentation that come with mockgraph (in a source or editable
 # install), used when a project configures none and has no fixtures/ folder of its own.
 BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"  # every test's journal entries, for the session report and summary
@@ -50,7 +51,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mockgraph(fixtures=None, strict=None, fresh=False): settings for mockgraph_server; fresh: a server of its own"
     )
+    from .config import load_settings
+    from .errors import ConfigError
+
     config.stash[_ENTRIES] = []
+    try:
+        config.stash[_FILE_SETTINGS] = load_settings(cwd=config.rootpath)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"mockgraph: {exc}") from None
     report = _report_path(config)
     from .reports import FORMAT_BY_SUFFIX
 
@@ -60,10 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _report_path(config: pytest.Config) -> Path | None:
     """Command line > ini key > settings file, as for every setting."""
-    from .config import load_settings
-
     report = config.getoption("mockgraph_report") or config.getini("mockgraph_report")
-    return Path(report) if report else load_settings(cwd=config.rootpath).report
+    return Path(report) if report else config.stash[_FILE_SETTINGS].report
 
 
 class MockgraphServer:
@@ -151,10 +157,10 @@ def _finding_line(f: Finding) -> str:
 
 def _settings(request: pytest.FixtureRequest) -> Settings:
     """The settings for this test: marker > command line > ini > settings file > defaults."""
-    from .config import Settings, load_settings
+    from .config import Settings
 
     config = request.config
-    settings = load_settings(cwd=config.rootpath)
+    settings = config.stash[_FILE_SETTINGS]
     marker = request.node.get_closest_marker("mockgraph")
     marked = marker.kwargs if marker else {}
     fixtures = marked.get("fixtures") or config.getoption("mockgraph_fixtures") or config.getini("mockgraph_fixtures")

@@ -220,3 +220,12 @@ def test_report_from_the_settings_file(project):
     project.makefile(".toml", pyproject='[tool.mockgraph]\nreport = "contract.md"\n')
     project.runpytest().assert_outcomes(passed=1)
     assert "`/isBroadcast`" in (project.path / "contract.md").read_text()
+
+
+def test_bad_settings_file_is_a_usage_error(project):
+    """A settings file mockgraph cannot use stops the run before any test, naming the file and key."""
+    project.makepyfile(test_sync=SYNC_TEST)
+    project.makefile(".toml", pyproject='[tool.mockgraph]\nstrict = "yes"\n')
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*pyproject.toml: strict must be true or false*"])

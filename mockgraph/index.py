@@ -7,7 +7,7 @@ explain itself with the nearest routes and what differed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
@@ -66,10 +66,15 @@ class Difference:
 @dataclass(frozen=True)
 class Match:
     route: Route
-    params: Mapping[str, str]  # template placeholder -> the segment sent in its place
+    segments: tuple[str, ...]  # the request's path segments, as compared
 
     def __bool__(self) -> bool:
         return True
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Template placeholder -> the segment sent in its place; worked out only when asked for."""
+        return _params(self.route, self.segments)
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,7 @@ class FixtureIndex:
             same_method = [r for r in fitting if r.method == request.method]
             if same_method:
                 route = _nearest_example(same_method, request, version)
-                return Match(route, _params(route, wanted))
+                return Match(route, tuple(wanted))
             allowed.update(r.method for r in fitting)
         return Miss(self.nearest(request), tuple(sorted(allowed)))
 
@@ -178,7 +183,7 @@ def _version_fits(route_version: str | None, request_version: str | None) -> boo
     return route_version is None or request_version is None or route_version == request_version
 
 
-def _params(route: Route, wanted: list[str]) -> dict[str, str]:
+def _params(route: Route, wanted: Sequence[str]) -> dict[str, str]:
     return {raw.strip("{}").strip(): sent for raw, sent, lit in zip(_raw(route.template), wanted, route.pattern) if lit is None}
 
 

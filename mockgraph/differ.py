@@ -196,7 +196,7 @@ class ContractChecker:
             return node.label
         if not isinstance(value, dict):
             return node.label
-        out.strict[path] = node.properties is not None or not node.truncated
+        out.strict[path] = (node.properties is not None and not self.contract.inferred) or not node.truncated
         expected: dict[str, Any] = {}
         for key, item in value.items():
             if key == "@odata.type":

@@ -86,6 +86,7 @@ def _fixture_to_json(f: Fixture) -> dict[str, Any]:
     contract: dict[str, Any] = {
         "type": f.contract.type,
         "truncated": f.contract.truncated,
+        **({"inferred": True} if f.contract.inferred else {}),
         "properties": [_property_to_json(p) for p in f.contract.properties],
     }
     if f.contract.types:
@@ -266,6 +267,7 @@ def _fixture_from_json(r: _Reader) -> Fixture:
     contract = Contract(
         type=c.get("type", (str, type(None))),
         truncated=c.get("truncated", bool, False),
+        inferred=c.get("inferred", bool, False),
         properties=tuple(_property_from_json(item) for item in c.items("properties")),
         types=tuple(
             TypeDef(name, tuple(_property_from_json(item) for item in types.items(name))) for name in types.value

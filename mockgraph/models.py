@@ -114,6 +114,9 @@ class Contract:
 
     type: str | None = None  # e.g. "microsoft.graph.onlineMeeting"
     truncated: bool = False  # the documentation says its example leaves properties out
+    # The table was inferred from one recorded request, not documented: a property it lacks may
+    # still be valid, so it is a warning rather than an error.
+    inferred: bool = False
     properties: tuple[Property, ...] = ()
     types: tuple[TypeDef, ...] = ()
 

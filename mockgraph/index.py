@@ -106,6 +106,24 @@ class FixtureIndex:
                 self._insert(route)
         self.fixture_count = len(fixtures)
 
+    def add(self, name: str, fixture: Fixture) -> None:
+        """Serve `fixture` as `name` from now on, in place of any fixture of that name."""
+        replaced = any(route.name == name for route in self.routes)
+        if replaced:
+            self._remove(name)
+        for route in _routes_of(name, fixture):
+            self._insert(route)
+        self.fixture_count += not replaced
+
+    def _remove(self, name: str) -> None:
+        self.routes = [route for route in self.routes if route.name != name]
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            node.routes = [route for route in node.routes if route.name != name]
+            stack.extend(node.literals.values())
+            stack.extend([node.wildcard] if node.wildcard else [])
+
     def _insert(self, route: Route) -> None:
         node = self._root
         for segment in route.pattern:
@@ -189,9 +207,15 @@ def _params(route: Route, wanted: Sequence[str]) -> dict[str, str]:
 
 def _nearest_example(routes: list[Route], request: Incoming, version: str | None) -> Route:
     """Among examples of one endpoint, the one whose documented body, query, Prefer header, path
-    (its example ids) and version are nearest the request's; ties go to the first in name order."""
+    (its example ids) and version are nearest the request's; ties go to the first in name order.
+    An example whose body and query are the request's own is nearest of all (recordings of one
+    endpoint often differ in values only)."""
     if len(routes) == 1:
         return routes[0]
+    exact = [r for r in routes if r.fixture.request.body.json == request.json and r.fixture.request.query == request.query]
+    if len(exact) == 1:
+        return exact[0]
+    routes = exact or routes
     body = frozenset(_shape(request.json))
     query = frozenset(_query_tokens(request.query))
     prefer = frozenset(_prefer_tokens(request.prefer))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from .config import MAX_PORT, Settings, load_settings
+from .config import MAX_PORT, RECORD_MODES, Settings, check_record, load_settings
 from .errors import MockgraphError
 from .fixturefile import load_fixture, load_fixtures, write_atomic
 from .index import FixtureIndex
@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_true", default=None, help="answer contract errors with 400")
     serve.add_argument("--journal", type=Path, help="append every request, with its findings, to this JSON Lines file")
     serve.add_argument("--report", type=Path, help="on stop, write a contract report of the requests kept in memory")
+    serve.add_argument("--record", choices=RECORD_MODES, help="record mode (default: none): " + "; ".join(f"{m}: {h}" for m, h in RECORD_MODES.items()))
+    serve.add_argument("--upstream", help="where record modes forward requests, e.g. https://graph.microsoft.com")
+    serve.add_argument("--upstream-timeout", type=float, help="seconds to wait for the upstream (default: 30)")
+    serve.add_argument("--redact", action="append", metavar="NAME", help="also redact this header or field name (repeatable)")
+    serve.add_argument("--pseudonymize", action="store_true", default=None, help="record GUIDs and e-mail addresses as stable pseudonyms")
     serve.set_defaults(run=_serve)
 
     diff = commands.add_parser("diff", help="check one JSON payload against a fixture's contract")
@@ -157,9 +162,18 @@ def _serve(args: argparse.Namespace) -> int:
         strict=args.strict,
         journal=args.journal,
         report=args.report,
+        record=args.record,
+        upstream=args.upstream,
+        upstream_timeout=args.upstream_timeout,
+        pseudonymize=args.pseudonymize,
     )
+    if args.redact:
+        settings = settings.but(redact=(*settings.redact, *args.redact))
+    check_record(settings)
     if settings.report is not None and settings.report.suffix.lower() not in FORMAT_BY_SUFFIX:
         raise MockgraphError(f"{settings.report}: a report's name must end in one of {', '.join(FORMAT_BY_SUFFIX)}")
+    if settings.record != "none":  # recording may start from nothing
+        settings.fixtures.mkdir(parents=True, exist_ok=True)
     fixtures = load_fixtures(settings.fixtures)
     server = create_server(FixtureIndex(fixtures), settings)
     asyncio.run(_run_until_signalled(server, settings))
@@ -179,6 +193,9 @@ async def _run_until_signalled(server: MockServer, settings: Settings) -> None:
             raise MockgraphError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
         print(f"mockgraph listening on {base_url}", flush=True)
         print(f"loaded {index.fixture_count} fixtures ({len(index.routes)} routes) from {settings.fixtures}", flush=True)
+        if settings.record != "none":
+            effect = f"forwarding to {settings.upstream}" if server.record_mode != "none" else "recordings found, replaying only"
+            print(f"record mode {settings.record}: {effect}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .models import FINDING_KINDS, SEVERITIES
@@ -33,6 +34,11 @@ class Settings:
     journal_limit: int = 1000  # requests kept in memory for GET /_mockgraph/requests
     severity: Mapping[str, str] = field(default_factory=dict)  # finding kind -> severity
     report: Path | None = None  # contract report written at the end (format from the extension)
+    record: str = "none"  # none, once, new or all: see RECORD_MODES
+    upstream: str | None = None  # where record modes forward to, e.g. https://graph.microsoft.com
+    upstream_timeout: float = 30.0  # seconds to connect, and between bytes of the answer
+    redact: tuple[str, ...] = ()  # header and field names to redact, besides the built-in ones
+    pseudonymize: bool = False  # replace GUIDs and e-mail addresses in recordings by stable pseudonyms
 
     def but(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, skipping those that are None (flags not given)."""
@@ -40,6 +46,26 @@ class Settings:
 
 
 MAX_PORT = 65535
+
+#: What `serve` does with a request no fixture answers, and with the ones that one does.
+RECORD_MODES = {
+    "none": "replay only; never connect upstream",
+    "once": "record everything when the fixtures hold no recording yet, else replay only",
+    "new": "replay what a fixture answers, forward and record the rest",
+    "all": "forward and record everything",
+}
+
+
+def check_record(settings: Settings, origin: str = "settings") -> Settings:
+    """Refuse a record mode that cannot work: an unknown one, or one with no upstream to forward to.
+    Checked once every source of settings is merged, since the upstream may come from another."""
+    if settings.record not in RECORD_MODES:
+        raise ConfigError(f"{origin}: record mode {settings.record!r} is not one of {', '.join(RECORD_MODES)}")
+    if settings.record != "none" and not settings.upstream:
+        raise ConfigError(f"{origin}: record mode {settings.record!r} needs an upstream URL to forward to")
+    if settings.upstream and urlsplit(settings.upstream).scheme not in ("http", "https"):
+        raise ConfigError(f"{origin}: upstream {settings.upstream!r} is not an http:// or https:// URL")
+    return settings
 
 # TOML keys are kebab-case, as in other [tool.*] tables.
 _KEYS = {f.name.replace("_", "-"): f for f in fields(Settings)}
@@ -98,10 +124,24 @@ def _coerce(name: str, value: Any, origin: Path) -> Any:
         return origin.parent / value
     if name == "severity":
         return _severity(value, origin)
+    if name == "redact":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{origin}: redact must be a list of header or field names")
+        return tuple(value)
+    if name == "upstream":
+        if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
+            raise ConfigError(f"{origin}: upstream must be an http:// or https:// URL")
+        return value
+    if name == "record" and value not in RECORD_MODES:
+        raise ConfigError(f"{origin}: record must be one of {', '.join(RECORD_MODES)}")
     default = getattr(Settings(), name)
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ConfigError(f"{origin}: {key} must be true or false")
+    elif isinstance(default, float):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{origin}: {key} must be a number above 0")
+        return float(value)
     elif isinstance(default, int):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"{origin}: {key} must be a whole number of at least 0")

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from .errors import MockgraphError
 from .models import Finding, JsonValue
+from .redact import Redactor
 
 DEFAULT_LIMIT = 1000
 
@@ -33,6 +34,7 @@ class JournalEntry:
     fixture: str | None  # the matched fixture's name, None for a miss
     body: JsonValue  # the JSON payload, None when there was none
     findings: tuple[Finding, ...] = ()
+    forwarded: bool = False  # answered by the upstream (record mode), not by a fixture
 
     @property
     def label(self) -> str:
@@ -93,6 +95,7 @@ def entry_from_json(data: Any) -> JournalEntry:
             fixture=data.get("fixture"),
             body=data.get("body"),
             findings=tuple(finding_from_json(f) for f in data.get("findings", [])),
+            forwarded=bool(data.get("forwarded", False)),
         )
     except KeyError as exc:
         raise ValueError(f"an entry lacks {exc.args[0]!r}") from None
@@ -124,16 +127,24 @@ class Journal:
     leaves parsing and formatting to whoever reads the journal.
     """
 
-    def __init__(self, limit: int = DEFAULT_LIMIT, file: Path | None = None) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT, file: Path | None = None, redactor: Redactor | None = None) -> None:
         self._records: deque[tuple[Any, ...]] = deque(maxlen=limit)
         self._seq = 0
         self._out: IO[str] | None = file.open("a", encoding="utf-8") if file else None
+        self._redactor = redactor or Redactor()  # the file is on disk: no secrets in it
 
     def record(
-        self, method: str, path: str, status: int, fixture: str | None, body: bytes, findings: tuple[Finding, ...]
+        self,
+        method: str,
+        path: str,
+        status: int,
+        fixture: str | None,
+        body: bytes,
+        findings: tuple[Finding, ...],
+        forwarded: bool = False,
     ) -> None:
         self._seq += 1
-        record = (self._seq, time.time(), method, path, status, fixture, body, findings)
+        record = (self._seq, time.time(), method, path, status, fixture, body, findings, forwarded)
         self._records.append(record)
         if self._out is not None:
             self._write(_entry(record))
@@ -149,7 +160,10 @@ class Journal:
         assert self._out is not None
         # One write per line, flushed: a reader (or a crash) never sees half an entry. ASCII
         # escapes, because a payload may hold lone surrogates that UTF-8 cannot encode.
-        self._out.write(json.dumps(entry_to_json(entry)) + "\n")
+        data = entry_to_json(entry)
+        data["path"] = self._redactor.text(entry.path)
+        data["body"] = self._redactor.json(entry.body)
+        self._out.write(json.dumps(data) + "\n")
         self._out.flush()
 
     def clear(self) -> None:
@@ -168,7 +182,7 @@ class Journal:
 
 
 def _entry(record: tuple[Any, ...]) -> JournalEntry:
-    seq, stamp, method, path, status, fixture, body, findings = record
+    seq, stamp, method, path, status, fixture, body, findings, forwarded = record
     return JournalEntry(
         seq=seq,
         time=datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="milliseconds"),
@@ -178,6 +192,7 @@ def _entry(record: tuple[Any, ...]) -> JournalEntry:
         fixture=fixture,
         body=_json_or_none(body),
         findings=findings,
+        forwarded=forwarded,
     )
 
 

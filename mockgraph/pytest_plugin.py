@@ -42,21 +42,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mockgraph-strict", action="store_true", default=None, help="fail tests whose payloads break the contract"
     )
     group.addoption("--mockgraph-report", metavar="PATH", help="write a contract report (.json .xml .md .html .txt)")
+    group.addoption(
+        "--mockgraph-record",
+        choices=("none", "once", "new", "all"),
+        help="record mode (default none: replay only, never connect upstream)",
+    )
+    group.addoption("--mockgraph-upstream", metavar="URL", help="where record modes forward, e.g. https://graph.microsoft.com")
     parser.addini("mockgraph_fixtures", "fixtures folder for mockgraph_server")
     parser.addini("mockgraph_strict", "fail tests whose payloads break the contract", type="bool", default=None)
     parser.addini("mockgraph_report", "contract report written at the end of the session")
+    parser.addini("mockgraph_record", "record mode: none, once, new or all")
+    parser.addini("mockgraph_upstream", "where record modes forward requests")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "mockgraph(fixtures=None, strict=None, fresh=False): settings for mockgraph_server; fresh: a server of its own"
+        "markers",
+        "mockgraph(fixtures=None, strict=None, record=None, upstream=None, fresh=False): settings for mockgraph_server;"
+        " fresh: a server of its own",
     )
-    from .config import load_settings
+    from .config import check_record, load_settings
     from .errors import ConfigError
 
     config.stash[_ENTRIES] = []
     try:
         config.stash[_FILE_SETTINGS] = load_settings(cwd=config.rootpath)
+        check_record(_session_settings(config), "mockgraph options")
     except ConfigError as exc:
         raise pytest.UsageError(f"mockgraph: {exc}") from None
     report = _report_path(config)
@@ -81,6 +92,8 @@ class MockgraphServer:
         from .server import create_server
 
         self.settings = settings
+        if settings.record != "none":  # recording may start from nothing
+            settings.fixtures.mkdir(parents=True, exist_ok=True)
         self._server = create_server(FixtureIndex(load_fixtures(settings.fixtures)), settings)
         self._loop = asyncio.new_event_loop()
         self._stopped = asyncio.Event()
@@ -142,7 +155,7 @@ class MockgraphServer:
         """Why this test should fail: requests no fixture answered, or (strict) contract errors."""
         lines = []
         for entry in self.requests:
-            if entry.fixture is None and entry.status in (404, 405):
+            if entry.fixture is None and entry.status in (404, 405) and not entry.forwarded:
                 lines.append(f"{entry.method} {entry.path} matched no fixture (answered {entry.status})")
             errors = [f for f in entry.findings if f.severity == "error"]
             if self.settings.strict and errors:
@@ -157,22 +170,29 @@ def _finding_line(f: Finding) -> str:
 
 def _settings(request: pytest.FixtureRequest) -> Settings:
     """The settings for this test: marker > command line > ini > settings file > defaults."""
-    from .config import Settings
-
-    config = request.config
-    settings = config.stash[_FILE_SETTINGS]
     marker = request.node.get_closest_marker("mockgraph")
-    marked = marker.kwargs if marker else {}
+    return _session_settings(request.config, marker.kwargs if marker else {})
+
+
+def _session_settings(config: pytest.Config, marked: dict[str, Any] | None = None) -> Settings:
+    """Precedence, decided here only: marker > command line > ini > settings file > defaults."""
+    from .config import Settings, check_record
+
+    marked = marked or {}
+    settings = config.stash[_FILE_SETTINGS]
     fixtures = marked.get("fixtures") or config.getoption("mockgraph_fixtures") or config.getini("mockgraph_fixtures")
     strict = _first(marked.get("strict"), config.getoption("mockgraph_strict"), config.getini("mockgraph_strict"))
+    record = marked.get("record") or config.getoption("mockgraph_record") or config.getini("mockgraph_record") or None
+    upstream = marked.get("upstream") or config.getoption("mockgraph_upstream") or config.getini("mockgraph_upstream") or None
+    settings = settings.but(strict=strict, record=record, upstream=upstream)
     if fixtures:
         folder = Path(fixtures)
         settings = settings.but(fixtures=folder if folder.is_absolute() else config.rootpath / folder)
-    elif settings.fixtures == Settings().fixtures and not (config.rootpath / settings.fixtures).is_dir():
-        settings = settings.but(fixtures=BUNDLED_FIXTURES)  # nothing configured, no fixtures/ here
+    elif settings.record == "none" and settings.fixtures == Settings().fixtures and not (config.rootpath / settings.fixtures).is_dir():
+        settings = settings.but(fixtures=BUNDLED_FIXTURES)  # nothing configured, no fixtures/ here, nothing to record
     elif not settings.fixtures.is_absolute():
         settings = settings.but(fixtures=config.rootpath / settings.fixtures)
-    return settings.but(strict=strict, journal=None)
+    return check_record(settings, "mockgraph options")
 
 
 def _first(*values: Any) -> Any:
@@ -201,7 +221,10 @@ def mockgraph_server(request: pytest.FixtureRequest, _mockgraph_servers: dict[An
             request.config.stash[_ENTRIES].extend(server.requests)
             server.stop()
         return
-    key = (settings.fixtures, settings.strict, tuple(sorted(settings.severity.items())), settings.max_body_bytes)
+    key = (
+        settings.fixtures, settings.strict, tuple(sorted(settings.severity.items())), settings.max_body_bytes,
+        settings.record, settings.upstream,
+    )
     if key not in _mockgraph_servers:
         _mockgraph_servers[key] = MockgraphServer(settings)
     server = _mockgraph_servers[key]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,7 +27,10 @@ from .config import Settings
 from .differ import ContractChecker, checker_for
 from .index import KNOWN_METHODS, FixtureIndex, Incoming, Miss, Route
 from .journal import Journal, counted, entry_to_json, finding_to_json, summarize
-from .models import Body, Finding, FixtureResponse, JsonValue
+from .models import Body, Finding, Fixture, FixtureResponse, JsonValue
+from .recorder import RECORDED_KIND, Interaction, Recorder
+from .redact import DEFAULT_PSEUDONYM_KEY, Redactor
+from .upstream import Upstream, UpstreamError
 
 log = logging.getLogger("mockgraph")
 
@@ -50,11 +54,23 @@ class PreparedResponse:
 
 
 @dataclass
+class Recording:
+    """Record mode at work: where requests are forwarded, and who writes what comes back."""
+
+    mode: str  # "new" or "all"; "once" is decided at start, "none" has no Recording
+    upstream: Upstream
+    recorder: Recorder
+
+
+@dataclass
 class ServerState:
     index: FixtureIndex
     settings: Settings
     responses: dict[str, PreparedResponse]  # by fixture name
     journal: Journal
+    redactor: Redactor
+    recording: Recording | None = None
+    recorded: bool = False  # whether any fixture is a recording (whose requests are redacted)
     checkers: dict[str, ContractChecker | None] = field(default_factory=dict)  # made on first use
     answers: dict[tuple[str, str, str, str, bytes], _Answer] = field(default_factory=dict)
     ids: RequestIds = field(default_factory=lambda: RequestIds())
@@ -97,8 +113,11 @@ class MockServer:
 
     def __init__(self, index: FixtureIndex, settings: Settings) -> None:
         responses = {route.name: prepare_response(route.fixture.response) for route in index.routes}
-        journal = Journal(settings.journal_limit, settings.journal)
-        self.state = ServerState(index=index, settings=settings, responses=responses, journal=journal)
+        key = os.environ.get("MOCKGRAPH_PSEUDONYM_KEY", DEFAULT_PSEUDONYM_KEY) if settings.pseudonymize else None
+        redactor = Redactor(settings.redact, key)
+        journal = Journal(settings.journal_limit, settings.journal, redactor)
+        self.state = ServerState(index, settings, responses, journal, redactor, _recording(index, settings, redactor))
+        self.state.recorded = any(route.fixture.source.kind == RECORDED_KIND for route in index.routes)
 
     async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         if request.raw_path.startswith(ADMIN_PREFIX):
@@ -107,8 +126,28 @@ class MockServer:
                 return admin(self.state)
         return await _replay(request, self.state)
 
-    def close(self) -> None:
+    @property
+    def record_mode(self) -> str:
+        """The record mode in effect: `once` has become `all` or `none` by now."""
+        return self.state.recording.mode if self.state.recording else "none"
+
+    async def close(self) -> None:
+        if self.state.recording is not None:
+            await self.state.recording.upstream.close()
         self.state.journal.close()
+
+
+def _recording(index: FixtureIndex, settings: Settings, redactor: Redactor) -> Recording | None:
+    mode = settings.record
+    if mode == "once":  # record the first time, replay every time after
+        recorded = any(route.fixture.source.kind == RECORDED_KIND for route in index.routes)
+        mode = "none" if recorded else "all"
+    if mode == "none" or settings.upstream is None:
+        return None
+    upstream = Upstream(settings.upstream, settings.upstream_timeout, settings.max_body_bytes)
+    recorder = Recorder(settings.fixtures, redactor, settings.upstream)
+    recorder.load_known(route.fixture for route in index.routes)
+    return Recording(mode, upstream, recorder)
 
 
 def create_server(index: FixtureIndex, settings: Settings) -> MockServer:
@@ -179,6 +218,8 @@ async def _replay(request: web.BaseRequest, state: ServerState) -> web.Response:
         key = (method, raw_path, headers.get("Content-Type", ""), headers.get("Prefer", ""), body)
         answer = state.answers.get(key)
         if answer is None:
+            if state.recording is not None and _goes_upstream(state, state.recording, method, raw_path, key[2], body):
+                return await _forward(request, body, state, state.recording, ids)
             answer = _answer(state, method, raw_path, key[2], key[3], body)
             state.remember(key, answer)
         fixture, findings = answer.fixture, answer.findings
@@ -193,11 +234,56 @@ async def _replay(request: web.BaseRequest, state: ServerState) -> web.Response:
     return response
 
 
+def _goes_upstream(state: ServerState, recording: Recording, method: str, raw_path: str, content_type: str, body: bytes) -> bool:
+    """Whether a request is forwarded: all of them in `all` mode; in `new` mode, those that no
+    documented fixture answers and that were not recorded before (a recording answers its own
+    request only, never another one that happens to share its path)."""
+    if recording.mode == "all":
+        return True
+    if recording.recorder.identity(method, raw_path, body, content_type) in recording.recorder.known:
+        return False
+    path, _, query = raw_path.partition("?")
+    outcome = state.index.match(Incoming(method, path, query))
+    return not outcome or outcome.route.fixture.source.kind == RECORDED_KIND
+
+
+async def _forward(request: web.BaseRequest, body: bytes, state: ServerState, recording: Recording, ids: dict[str, str]) -> web.StreamResponse:
+    """Forward upstream, answer with what comes back, record it; a Graph-style 502/504 where the
+    upstream fails, and nothing recorded."""
+    names: list[str] = []
+
+    async def keep(interaction: Interaction) -> None:
+        recorded = await recording.recorder.save(interaction)
+        if recorded is not None:
+            _add_fixture(state, *recorded)
+            names.append(recorded[0])
+
+    try:
+        response = await recording.upstream.forward(request, body, keep)
+    except UpstreamError as error:
+        response = graph_error_response(GraphError(error.status, error.code, error.message), ids)
+    state.journal.record(request.method, request.raw_path, response.status, next(iter(names), None), body, (), forwarded=True)
+    return response
+
+
+def _add_fixture(state: ServerState, name: str, fixture: Fixture) -> None:
+    """Serve a new recording from now on (replacing an earlier recording of the same request)."""
+    state.index.add(name, fixture)
+    state.recorded = True
+    state.responses[name] = prepare_response(fixture.response)
+    state.checkers.pop(name, None)
+    state.answers.clear()  # a remembered answer may come from the recording this one replaces
+
+
 def _answer(state: ServerState, method: str, raw_path: str, content_type: str, prefer: str, body: bytes) -> _Answer:
     """Match, check and render the answer to a request not seen before; GraphError where it fails."""
     payload = _parse_json(body) if body and "json" in content_type.lower() else None
     path, _, query = raw_path.partition("?")
-    outcome = state.index.match(Incoming(method, path, query, payload, prefer))
+    incoming = Incoming(method, path, query, payload, prefer)
+    if state.recorded:  # recordings hold redacted requests: look them up by the same
+        r = state.redactor
+        incoming = Incoming(method, r.path(path), r.query(query), r.json(payload), prefer)
+    outcome = state.index.match(incoming)
     if isinstance(outcome, Miss):
         raise _miss_error(method, path, outcome)
     route = outcome.route
@@ -353,4 +439,4 @@ async def running(server: MockServer, host: str = "127.0.0.1", port: int = 0) ->
         yield f"http://{shown}:{bound_port}"
     finally:
         await runner.cleanup()
-        server.close()
+        await server.close()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mockgraph.config import Settings, load_settings
+from mockgraph.config import Settings, check_record, load_settings
 from mockgraph.errors import ConfigError
 
 
@@ -48,7 +48,7 @@ def test_explicit_file_and_command_line(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("prot = 1\n", "unknown setting 'prot' (valid settings: fixtures, host, journal, journal-limit, max-body-bytes, port, report, severity, strict)"),
+        ("prot = 1\n", "unknown setting 'prot' (valid settings: fixtures, host, journal, journal-limit, max-body-bytes, port, pseudonymize, record, redact, report, severity, strict, upstream, upstream-timeout)"),
         ("strict = 1\n", "strict must be true or false"),
         ('severity = { enum = "fatal" }\n', "severity.enum: 'fatal' is not one of error, warning, info"),
         ('severity = { typo = "error" }\n', "severity: unknown finding kind 'typo'"),
@@ -56,6 +56,10 @@ def test_explicit_file_and_command_line(tmp_path):
         ("port = -1\n", "port must be a whole number"),
         ("port = 70000\n", "port must be at most 65535"),
         ("port = \n", "not valid TOML"),
+        ('record = "sometimes"\n', "record must be one of none, once, new, all"),
+        ('upstream = "graph.microsoft.com"\n', "upstream must be an http:// or https:// URL"),
+        ("upstream-timeout = 0\n", "upstream-timeout must be a number above 0"),
+        ('redact = "pin"\n', "redact must be a list of header or field names"),
     ],
 )
 def test_bad_settings_are_named(tmp_path, text, message):
@@ -63,3 +67,21 @@ def test_bad_settings_are_named(tmp_path, text, message):
     (tmp_path / "mockgraph.toml").write_text(text)
     with pytest.raises(ConfigError, match="mockgraph.toml: .*" + message.replace("(", r"\(").replace(")", r"\)")):
         load_settings(cwd=tmp_path)
+
+
+def test_record_settings(tmp_path):
+    """Record mode, upstream, timeout, extra secret names and pseudonyms come from the settings file."""
+    (tmp_path / "mockgraph.toml").write_text(
+        'record = "new"\nupstream = "https://graph.microsoft.com"\nupstream-timeout = 2.5\n'
+        'redact = ["X-Tenant-Key"]\npseudonymize = true\n'
+    )
+    settings = check_record(load_settings(cwd=tmp_path))
+    assert (settings.record, settings.upstream, settings.upstream_timeout) == ("new", "https://graph.microsoft.com", 2.5)
+    assert settings.redact == ("X-Tenant-Key",) and settings.pseudonymize
+
+
+def test_record_mode_needs_an_upstream():
+    """A record mode other than none, with nowhere to forward to, is refused once settings are merged."""
+    assert check_record(Settings(record="none")).record == "none"
+    with pytest.raises(ConfigError, match="record mode 'new' needs an upstream URL"):
+        check_record(Settings(record="new"))

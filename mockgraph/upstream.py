@@ -1,0 +1,173 @@
+"""Forwarding to a real upstream: the request as the client sent it, the answer back unchanged.
+
+The answer is streamed to the client as it arrives, so a large body never has to fit in memory
+twice; a copy is kept for the recorder up to a limit. An upstream that cannot be reached or does
+not answer in time becomes an `UpstreamError` (502 or 504) before anything is sent to the client.
+The client session opens on the first forward: a server that never forwards never connects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Awaitable, Callable, Iterable
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .models import Headers
+from .recorder import Interaction
+
+log = logging.getLogger("mockgraph")
+
+# Headers that describe one connection, not the message (RFC 9110, section 7.6.1).
+HOP_BY_HOP = frozenset(
+    {
+        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
+        "trailer", "trailers", "transfer-encoding", "upgrade",
+    }
+)
+# Content codings the recorder can undo; a client's Accept-Encoding is narrowed to these.
+_DECODABLE = ("gzip", "deflate", "identity")
+_CHUNK = 64 * 1024
+
+
+class UpstreamError(Exception):
+    """The upstream failed before answering: `status` is 502 (unreachable, reset) or 504 (timeout)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class Upstream:
+    """Forwards requests to `base_url` (e.g. https://graph.microsoft.com) with aiohttp's client."""
+
+    def __init__(self, base_url: str, timeout: float, record_limit: int) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.record_limit = record_limit  # answers larger than this are forwarded, not recorded
+        self._session: aiohttp.ClientSession | None = None
+
+    async def forward(
+        self, request: web.BaseRequest, body: bytes, keep: Callable[[Interaction], Awaitable[None]]
+    ) -> web.StreamResponse:
+        """Send `request` upstream and stream the answer back to its client. Where the answer
+        arrives whole and within the record limit, `keep` gets the interaction before the answer's
+        last bytes go out: a client that has its answer finds the recording already on disk."""
+        headers, skipped = _forwarded_headers(request.headers)
+        url = URL(self.base_url + request.raw_path, encoded=True)
+        try:
+            answer = await self._client().request(
+                request.method, url, headers=headers, data=body or None, allow_redirects=False, skip_auto_headers=skipped
+            )
+        except asyncio.TimeoutError:
+            raise UpstreamError(504, "GatewayTimeout", f"The upstream {self.base_url} did not answer within {self.timeout:g} s.") from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(502, "BadGateway", f"The upstream {self.base_url} failed: {exc or type(exc).__name__}.") from None
+        async with answer:
+            response = web.StreamResponse(status=answer.status, reason=answer.reason)
+            for name, value in answer.headers.items():
+                if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                    response.headers.add(name, value)
+            if answer.content_length is not None and "transfer-encoding" not in answer.headers:
+                response.content_length = answer.content_length
+            await response.prepare(request)
+            kept: list[bytes] | None = []
+            size = 0
+            last = b""  # each chunk waits for the next, so the last one can wait for `keep`
+            try:
+                async for chunk in answer.content.iter_chunked(_CHUNK):
+                    if last:
+                        await response.write(last)
+                    last = chunk
+                    size += len(chunk)
+                    if kept is not None and size > self.record_limit:
+                        kept = None
+                    elif kept is not None:
+                        kept.append(chunk)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                # Too late for a 502: cut the connection, so the client sees a broken answer, not a short one.
+                log.warning("upstream answer to %s %s broke off after %d bytes: %s", request.method, request.raw_path, size, exc)
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
+            if kept is None:
+                log.warning("not recording %s %s: its answer is over %d bytes", request.method, request.raw_path, self.record_limit)
+            elif (decoded := _decoded(b"".join(kept), answer.headers.get("Content-Encoding", ""))) is not None:
+                await keep(
+                    Interaction(
+                        method=request.method,
+                        raw_path=request.raw_path,
+                        request_headers=_pairs(request.headers.items()),
+                        request_body=body,
+                        status=answer.status,
+                        response_headers=_pairs(answer.headers.items()),
+                        response_body=decoded,
+                    )
+                )
+            if last:
+                await response.write(last)
+            await response.write_eof()
+        return response
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout, sock_read=self.timeout),
+                auto_decompress=False,  # the client gets the bytes the upstream sent, coding and all
+                cookie_jar=aiohttp.DummyCookieJar(),  # cookies belong to the client, not to the proxy
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _forwarded_headers(headers: CIMultiDictProxy[str]) -> tuple[CIMultiDict[str], tuple[str, ...]]:
+    """The client's headers minus hop-by-hop ones (and those its Connection header names) and Host,
+    with Accept-Encoding narrowed to what the recorder can decode; and the defaults aiohttp must not add."""
+    named = {token.strip().lower() for value in headers.getall("Connection", []) for token in value.split(",")}
+    out: CIMultiDict[str] = CIMultiDict()
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower in HOP_BY_HOP or lower in named or lower in ("host", "content-length"):
+            continue
+        if lower == "accept-encoding":
+            value = ", ".join(t.strip() for t in value.split(",") if t.split(";")[0].strip().lower() in _DECODABLE)
+            if not value:
+                continue
+        out.add(name, value)
+    skipped = tuple(name for name in ("Accept", "Accept-Encoding", "User-Agent", "Content-Type") if name not in out)
+    return out, skipped
+
+
+def _decoded(data: bytes, coding: str) -> bytes | None:
+    """The body without its content coding; None where the coding is one mockgraph cannot undo."""
+    coding = coding.strip().lower()
+    try:
+        if coding in ("", "identity"):
+            return data
+        if coding == "gzip":
+            return zlib.decompress(data, 16 + zlib.MAX_WBITS)
+        if coding == "deflate":
+            try:
+                return zlib.decompress(data)
+            except zlib.error:  # some servers send raw deflate without the zlib wrapper
+                return zlib.decompress(data, -zlib.MAX_WBITS)
+    except zlib.error as exc:
+        log.warning("not recording an answer whose %s body does not decode: %s", coding, exc)
+        return None
+    log.warning("not recording an answer in content coding %r", coding)
+    return None
+
+
+def _pairs(items: Iterable[tuple[str, str]]) -> Headers:
+    return tuple((str(name), value) for name, value in items)

@@ -26,6 +26,7 @@ $(CHROMIUM):
 
 test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
+	$(BIN)/mockgraph verify --quiet fixtures
 
 serve: install
 	$(BIN)/mockgraph serve --fixtures fixtures --host $(HOST) --port $(PORT)

@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--root", type=Path, help="folder that page names are relative to")
     _report_options(lint)
     lint.set_defaults(run=_lint)
+
+    verify = commands.add_parser("verify", help="check that every fixture answers its own documented request")
+    verify.add_argument("fixtures", type=Path, metavar="FIXTURES_DIR", help="a folder of fixtures")
+    verify.add_argument("--config", type=Path, help="settings file (severities, max-body-bytes)")
+    verify.add_argument("--quiet", action="store_true", help="failures and counts only, not each contract note")
+    verify.set_defaults(run=_verify)
     return parser
 
 
@@ -129,6 +135,12 @@ def _lint(args: argparse.Namespace) -> int:
     linted, _ = lint_pages(args.paths, root=args.root)
     cases = [Case(example.name, example.findings) for example in linted]
     return _emit(cases, args, per_request=True, title="mockgraph documentation lint")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import run_verify
+
+    return run_verify(args.fixtures, sys.stdout, load_settings(args.config), notes=not args.quiet)
 
 
 def _emit(cases: list, args: argparse.Namespace, per_request: bool, title: str = "mockgraph contract report") -> int:

@@ -116,8 +116,9 @@ class MockServer:
         key = os.environ.get("MOCKGRAPH_PSEUDONYM_KEY", DEFAULT_PSEUDONYM_KEY) if settings.pseudonymize else None
         redactor = Redactor(settings.redact, key)
         journal = Journal(settings.journal_limit, settings.journal, redactor)
-        self.state = ServerState(index, settings, responses, journal, redactor, _recording(index, settings, redactor))
-        self.state.recorded = any(route.fixture.source.kind == RECORDED_KIND for route in index.routes)
+        recorded = any(route.fixture.source.kind == RECORDED_KIND for route in index.routes)
+        recording = _recording(index, settings, redactor, recorded)
+        self.state = ServerState(index, settings, responses, journal, redactor, recording, recorded)
 
     async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         if request.raw_path.startswith(ADMIN_PREFIX):
@@ -137,10 +138,9 @@ class MockServer:
         self.state.journal.close()
 
 
-def _recording(index: FixtureIndex, settings: Settings, redactor: Redactor) -> Recording | None:
+def _recording(index: FixtureIndex, settings: Settings, redactor: Redactor, recorded: bool) -> Recording | None:
     mode = settings.record
     if mode == "once":  # record the first time, replay every time after
-        recorded = any(route.fixture.source.kind == RECORDED_KIND for route in index.routes)
         mode = "none" if recorded else "all"
     if mode == "none" or settings.upstream is None:
         return None
@@ -253,7 +253,11 @@ async def _forward(request: web.BaseRequest, body: bytes, state: ServerState, re
     names: list[str] = []
 
     async def keep(interaction: Interaction) -> None:
-        recorded = await recording.recorder.save(interaction)
+        try:
+            recorded = await recording.recorder.save(interaction)
+        except OSError as exc:  # a full disk, a read-only folder: the client still gets its answer
+            log.error("could not record %s %s: %s", request.method, request.raw_path, exc)
+            return
         if recorded is not None:
             _add_fixture(state, *recorded)
             names.append(recorded[0])

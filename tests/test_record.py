@@ -368,6 +368,16 @@ class TestUpstreamFailures:
                     await response.read()
         assert recordings(tmp_path) == []
 
+    async def test_recording_that_cannot_be_written(self, tmp_path, graph, http, caplog):
+        """Where the recording cannot be written (here `recorded` is a file), the client still gets
+        its answer and the log says why nothing was recorded."""
+        upstream, _ = graph
+        (tmp_path / "recorded").write_text("not a folder")
+        async with mockgraph(tmp_path, record="new", upstream=upstream) as url:
+            assert (await post_meeting(http, url))[0] == 201
+        assert "could not record POST /v1.0/me/onlineMeetings" in caplog.text
+        assert recordings(tmp_path) == []
+
     async def test_journal_marks_forwarded(self, tmp_path, graph, http):
         """The journal tells forwarded requests from replayed ones, and names the recording."""
         upstream, _ = graph

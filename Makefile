@@ -37,6 +37,7 @@ fixtures: install
 bench: install
 	$(BIN)/python benchmarks/bench_replay.py
 	$(BIN)/python benchmarks/bench_plugin.py
+	$(BIN)/python benchmarks/bench_forward.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

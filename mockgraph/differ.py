@@ -39,6 +39,11 @@ _FORMATS = {
 _FORMATS["datetime"] = _FORMATS["datetimeoffset"]
 
 
+def has_format(value: str, edm_type: str) -> bool:
+    """Whether a string is written as the Edm type says (`DateTimeOffset`, `Guid`, `Date`, ...)."""
+    return _FORMATS[edm_type.lower()][0].match(value) is not None
+
+
 @dataclass
 class _Node:
     """What the contract expects at one place in a payload."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from .differ import has_format
 from .fixturefile import dumps, write_atomic
 from .models import (
     NO_BODY,
@@ -36,23 +37,20 @@ from .redact import Redactor
 RECORDED_FOLDER = "recorded"
 RECORDED_KIND = "recorded"
 
-# Request headers that belong to one connection or one client run, not to the request's meaning.
-_REQUEST_HEADERS_DROPPED = frozenset(
+# Headers that describe one connection, not the message (RFC 9110, section 7.6.1).
+HOP_BY_HOP = frozenset(
     {
-        "host", "content-length", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
-        "trailer", "upgrade", "expect", "accept-encoding", "client-request-id",
+        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
+        "trailer", "trailers", "transfer-encoding", "upgrade",
     }
 )
+# Request headers that belong to one connection or one client run, not to the request's meaning.
+_REQUEST_HEADERS_DROPPED = HOP_BY_HOP | {"host", "content-length", "expect", "accept-encoding", "client-request-id"}
 # Response headers the replay server sets itself, or that change on every call (so that an
 # identical interaction gives an identical file).
-_RESPONSE_HEADERS_DROPPED = frozenset(
-    {
-        "content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive", "date",
-        "request-id", "client-request-id", "x-ms-ags-diagnostic",
-    }
-)
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_RESPONSE_HEADERS_DROPPED = HOP_BY_HOP | {
+    "content-length", "content-encoding", "date", "request-id", "client-request-id", "x-ms-ags-diagnostic",
+}
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _NAME_PART_CHARS = 40  # per path segment in a file name
 _NAME_CHARS = 120  # for the whole file name before the identity suffix
@@ -125,13 +123,6 @@ class Recorder:
         url = self.upstream + (f"/{version}" if version else "") + path + (f"?{query}" if query else "")
         return Fixture(Source(kind=RECORDED_KIND, url=url), request, response, inferred_contract(request_body))
 
-    def name_for(self, fixture: Fixture) -> str:
-        """`recorded/v1.0/post-me-onlineMeetings-1a2b3c4d5e.json`: readable, and always inside the folder."""
-        request = fixture.request
-        parts = [_UNSAFE_NAME.sub("_", s)[:_NAME_PART_CHARS].strip("._") for s in request.path.split("/")]
-        stem = "-".join([request.method.lower(), *(p for p in parts if p)])[:_NAME_CHARS]
-        version = request.version or "unversioned"
-        return f"{RECORDED_FOLDER}/{version}/{stem}-{_identity_of_fixture(fixture)[:10]}.json"
 
     async def save(self, interaction: Interaction) -> tuple[str, Fixture] | None:
         """Write the interaction's fixture (atomically, and only if its content is new); its name and
@@ -139,9 +130,10 @@ class Recorder:
         fixture = self.fixture(interaction)
         if fixture is None:
             return None
-        name = self.name_for(fixture)
+        identity = _identity_of_fixture(fixture)
+        name = _name_for(fixture.request, identity)
         await asyncio.get_running_loop().run_in_executor(None, _write_if_changed, self.folder / name, dumps(fixture))
-        self.known.add(_identity_of_fixture(fixture))
+        self.known.add(identity)
         return name, fixture
 
 
@@ -174,9 +166,9 @@ def _inferred_type(value: JsonValue) -> str:
     if isinstance(value, float):
         return "Double"
     if isinstance(value, str):
-        if _DATETIME.match(value):
+        if has_format(value, "DateTimeOffset"):
             return "DateTimeOffset"
-        return "Guid" if _GUID.match(value) else "String"
+        return "Guid" if has_format(value, "Guid") else "String"
     if isinstance(value, dict):  # checked against the observed object's shape
         odata_type = value.get("@odata.type")
         return odata_type.lstrip("#") if isinstance(odata_type, str) else "Object"
@@ -184,6 +176,13 @@ def _inferred_type(value: JsonValue) -> str:
 
 
 # ------------------------------------------------------------------------------------- helpers
+
+
+def _name_for(request: FixtureRequest, identity: str) -> str:
+    """`recorded/v1.0/post-me-onlineMeetings-1a2b3c4d5e.json`: readable, and always inside the folder."""
+    parts = [_UNSAFE_NAME.sub("_", s)[:_NAME_PART_CHARS].strip("._") for s in request.path.split("/")]
+    stem = "-".join([request.method.lower(), *(p for p in parts if p)])[:_NAME_CHARS]
+    return f"{RECORDED_FOLDER}/{request.version or 'unversioned'}/{stem}-{identity[:10]}.json"
 
 
 def _identity(method: str, path: str, query: str, body: Body | None) -> str:

@@ -19,17 +19,10 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .models import Headers
-from .recorder import Interaction
+from .recorder import HOP_BY_HOP, Interaction
 
 log = logging.getLogger("mockgraph")
 
-# Headers that describe one connection, not the message (RFC 9110, section 7.6.1).
-HOP_BY_HOP = frozenset(
-    {
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-        "trailer", "trailers", "transfer-encoding", "upgrade",
-    }
-)
 # Content codings the recorder can undo; a client's Accept-Encoding is narrowed to these.
 _DECODABLE = ("gzip", "deflate", "identity")
 _CHUNK = 64 * 1024

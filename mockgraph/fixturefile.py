@@ -91,6 +91,8 @@ def _fixture_to_json(f: Fixture) -> dict[str, Any]:
     }
     if f.contract.types:
         contract["types"] = {t.name: [_property_to_json(p) for p in t.properties] for t in f.contract.types}
+        if bases := {t.name: list(t.bases) for t in f.contract.types if t.bases}:
+            contract["bases"] = bases
     return {
         FORMAT_KEY: FORMAT_VERSION,
         "source": source,
@@ -264,13 +266,19 @@ def _fixture_from_json(r: _Reader) -> Fixture:
     )
     c = r.obj("contract", required=False)
     types = c.obj("types", required=False)
+    bases = c.obj("bases", required=False)
+    for name in bases.value:
+        chain = bases.get(name, list)
+        if not all(isinstance(b, str) for b in chain):
+            raise _Invalid(f"contract.bases.{name}: expected a list of type names")
     contract = Contract(
         type=c.get("type", (str, type(None))),
         truncated=c.get("truncated", bool, False),
         inferred=c.get("inferred", bool, False),
         properties=tuple(_property_from_json(item) for item in c.items("properties")),
         types=tuple(
-            TypeDef(name, tuple(_property_from_json(item) for item in types.items(name))) for name in types.value
+            TypeDef(name, tuple(_property_from_json(item) for item in types.items(name)), tuple(bases.value.get(name, ())))
+            for name in types.value
         ),
     )
     return Fixture(source=source, request=request, response=response, contract=contract)

@@ -102,6 +102,7 @@ class TypeDef:
 
     name: str
     properties: tuple[Property, ...]
+    bases: tuple[str, ...] = ()  # the types it derives from, nearest first: ("attachment", "entity")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,10 @@ def test_round_trip(tmp_path):
         contract=Contract(
             type="t",
             properties=(Property("accessLevel", "Enumeration", enum=("everyone",)),),
-            types=(TypeDef("identity", (Property("id", "String"), Property("displayName", "String"))),),
+            types=(
+                TypeDef("identity", (Property("id", "String"), Property("displayName", "String"))),
+                TypeDef("userIdentity", (Property("id", "String"),), bases=("identity",)),
+            ),
         ),
     )
     path = tmp_path / "f.json"
@@ -52,6 +55,8 @@ def test_output_is_stable_and_reviewable():
         (lambda d: d["contract"]["properties"].append({"type": "String"}), "contract.properties[0].name: is missing"),
         (lambda d: d["contract"].update(types={"identity": [{"name": 1}]}), "contract.types.identity[0].name: expected str"),
         (lambda d: d["request"].update(bodyText="x"), "request: has both 'body' and 'bodyText'"),
+        (lambda d: d["contract"].update(bases={"identity": "entity"}), "contract.bases.identity: expected list, got a string"),
+        (lambda d: d["contract"].update(bases={"identity": [1]}), "contract.bases.identity: expected a list of type names"),
     ],
 )
 def test_malformed_fixture_names_file_and_field(tmp_path, mutate, problem):

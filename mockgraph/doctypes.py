@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .docpage import DocPage, Link, Section, Table, parse_page, plain_text, read_page, strip_links
+from .docpage import DocPage, Link, Section, Table, heading_anchor, parse_page, plain_text, read_page, strip_links
 from .errors import DocPageError
 from .models import PRIMITIVE_TYPES, Property, TypeDef, type_key
 
@@ -37,6 +37,10 @@ _ENUM_SPLIT = re.compile(r",|\s+or\s+|\s+and\s+")
 _REQUIRED = re.compile(r"(?:^|[.;:]\s*)\(?Required\)?\s*(?:[.;]|$)")
 
 
+# The first column of a property table; resource pages list navigation properties under "Relationship".
+_NAME_COLUMNS = ("property", "parameter", "name", "relationship", "property name", "parameter name", "relationship name")
+
+
 def property_tables(page: DocPage, section: Section) -> list[Table]:
     """The tables in `section` that list properties: a name (or parameter) column and a type column."""
     return [t for t in page.tables_in(section) if _is_property_table(t)]
@@ -47,7 +51,7 @@ def properties_of_tables(tables: Iterable[Table], page: DocPage) -> tuple[Proper
     seen: set[str] = set()
     out: list[Property] = []
     for table in tables:
-        name_col = table.column("property", "parameter", "name")
+        name_col = table.column(*_NAME_COLUMNS)
         type_col = table.column("type")
         desc_col = table.column("description")
         for row in table.rows:
@@ -71,7 +75,7 @@ def parse_type_cell(cell: str) -> tuple[str, bool, str | None]:
 
 
 def _is_property_table(table: Table) -> bool:
-    return table.column("property", "parameter", "name") is not None and table.column("type") is not None
+    return table.column(*_NAME_COLUMNS) is not None and table.column("type") is not None
 
 
 def _property(cells: tuple[str, ...], columns: tuple[int | None, ...], page: DocPage) -> Property | None:
@@ -133,13 +137,19 @@ def _anchor_values(page: DocPage, anchor: str) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------------------ resource pages
 
+# "### ageGroup values", "### bodyType enumeration values": the heading of an enumeration's table.
+_ENUM_HEADING = re.compile(r"^#{2,6}[ \t]+`?([A-Za-z][\w.]*)`?[ \t]+(?:enum(?:eration)?[ \t]+)?values[ \t]*$", re.MULTILINE | re.IGNORECASE)
+_INHERITS = re.compile(r"\binherits\s+from\b", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Resource:
-    """What a resource page documents: its type's exact name and its properties."""
+    """What a resource page documents: its type's exact name, its own properties and its base type."""
 
     type: str | None
     properties: tuple[Property, ...]
+    base: str | None = None  # "microsoft.graph.entity", from the annotation's baseType
+    base_link: str | None = None  # "entity.md", from "Inherits from [entity](entity.md)"
 
 
 class ResourceCache:
@@ -152,16 +162,21 @@ class ResourceCache:
     def __init__(self, folders: Sequence[Path] = ()) -> None:
         self._folders: dict[Path, dict[str, Path]] = {}
         self._resources: dict[Path, Resource | None] = {}
+        self._types: dict[Path, TypeDef | None] = {}
+        self._enums: dict[Path, dict[str, tuple[str, ...]]] = {}  # folder -> enumeration -> values
         self._search = tuple(folders)
 
     def find(self, folder: Path, name: str) -> Path | None:
         """`folder/name`, matching the file name in any case (links rarely match the file's case)."""
+        return self._listing(folder).get(name.casefold())
+
+    def _listing(self, folder: Path) -> dict[str, Path]:
         if folder not in self._folders:
             try:
-                self._folders[folder] = {p.name.casefold(): p for p in folder.iterdir() if p.is_file()}
+                self._folders[folder] = {p.name.casefold(): p for p in sorted(folder.iterdir()) if p.is_file()}
             except OSError:
                 self._folders[folder] = {}
-        return self._folders[folder].get(name.casefold())
+        return self._folders[folder]
 
     def resolve_link(self, page: Path, target: str) -> Path | None:
         """A relative `.md` link from `page`, or None for web links and anchors."""
@@ -177,28 +192,116 @@ class ResourceCache:
             self._resources[path] = _read_resource(path)
         return self._resources[path]
 
+    def type_def(self, path: Path, name: str | None = None) -> TypeDef | None:
+        """The type the resource page at `path` documents, with the rows it inherits from its base
+        types (own rows first) and its enumerations looked up; None when the page has no table.
+
+        `name` is used where the page does not spell its type's name.
+        """
+        if path not in self._types:
+            self._types[path] = None  # a page that inherits from itself stops here
+            self._types[path] = self._build_type(path, name)
+        return self._types[path]
+
+    def _build_type(self, path: Path, name: str | None) -> TypeDef | None:
+        resource = self.resource(path)
+        if resource is None or not (resource.properties or resource.base or resource.base_link):
+            return None
+        rows = list(self.with_enums(resource.properties, path))
+        bases: tuple[str, ...] = ()
+        base = self._base_type(resource, path)
+        if base is not None:
+            own = {p.name.casefold() for p in rows}
+            rows.extend(p for p in base.properties if p.name.casefold() not in own)
+            bases = (base.name, *base.bases)
+        elif resource.base:
+            bases = (resource.base.removeprefix("microsoft.graph."),)  # named, but its page is not at hand
+        if not rows:
+            return None
+        type_name = resource.type or name or path.stem
+        return TypeDef(type_name.removeprefix("microsoft.graph."), tuple(rows), bases)
+
+    def _base_type(self, resource: Resource, path: Path) -> TypeDef | None:
+        if resource.base_link and (linked := self.resolve_link(path, resource.base_link)):
+            return self.type_def(linked)
+        if resource.base:
+            return self.type_named(resource.base, path)
+        return None
+
+    def type_named(self, type_name: str, page: Path) -> TypeDef | None:
+        """The type `type_name` as documented next to `page` (its `../resources`), else in `folders`."""
+        for found in self._type_pages(type_name, page):
+            if (typedef := self.type_def(found, type_name)) is not None:
+                return typedef
+        return None
+
+    def _type_pages(self, type_name: str, page: Path) -> Iterator[Path]:
+        """The pages that may document `type_name`, by file name, nearest first; none is read."""
+        short = type_key(type_name)
+        names = [short + ".md"]
+        if "." in short:  # microsoft.graph.security.alert: security-alert.md, alert.md
+            names += [short.replace(".", "-") + ".md", short.rpartition(".")[2] + ".md"]
+        for folder in (page.parent.parent / "resources", *self._search):
+            for file_name in names:
+                if (found := self.find(folder, file_name)) is not None:
+                    yield found
+
     def linked_properties(self, page: Path, links: Iterable[Link]) -> tuple[Property, ...]:
         """The properties of the first resource page among `links` (made on `page`) that has any."""
         for link in links:
             target = self.resolve_link(page, link.target)
-            if target is not None and (resource := self.resource(target)) and resource.properties:
-                return resource.properties
+            if target is not None and (typedef := self.type_def(target)) is not None:
+                return typedef.properties
         return ()
 
-    def type_resource(self, type_name: str, page: Path) -> Resource | None:
-        """The resource page that documents `type_name`, next to `page` first, then in `folders`."""
-        file_name = type_key(type_name) + ".md"
+    def with_enums(self, properties: Iterable[Property], page: Path) -> tuple[Property, ...]:
+        """`properties`, where a type names an enumeration documented in a values table somewhere in
+        the resource folders (`ageGroup`, documented on user.md), with that table's values."""
+        out = []
+        for prop in properties:
+            # A type with a page of its own is complex; only the others are looked for as enumerations.
+            if not prop.enum and prop.type.lower() not in PRIMITIVE_TYPES and next(self._type_pages(prop.type, page), None) is None:
+                if values := self.enum_values(prop.type, page):
+                    prop = replace(prop, enum=values)
+            out.append(prop)
+        return tuple(out)
+
+    def enum_values(self, type_name: str, page: Path) -> tuple[str, ...]:
+        """The members of the enumeration `type_name`, from the first "<name> values" table in the
+        page's own resources folder or in `folders`; () where none documents it."""
+        wanted = type_key(type_name).rpartition(".")[2]
         for folder in (page.parent.parent / "resources", *self._search):
-            found = self.find(folder, file_name)
-            if found is not None and (resource := self.resource(found)) is not None and resource.properties:
-                return resource
-        return None
+            if values := self._enumerations(folder).get(wanted):
+                return values
+        return ()
+
+    def _enumerations(self, folder: Path) -> dict[str, tuple[str, ...]]:
+        """Every values table in a resources folder, by enumeration name, read on first use. Only
+        pages whose text has such a heading are parsed."""
+        if folder not in self._enums:
+            found: dict[str, tuple[str, ...]] = {}
+            for path in self._listing(folder).values():
+                try:
+                    text = read_page(path) if path.suffix.casefold() == ".md" else ""
+                except DocPageError:
+                    continue
+                if not _ENUM_HEADING.search(text):
+                    continue
+                doc = parse_page(text)
+                for heading in _ENUM_HEADING.finditer(text):
+                    key = heading[1].lower()
+                    if key not in found and (values := _anchor_values(doc, heading_anchor(heading[0].lstrip("#").strip()))):
+                        found[key] = values
+            self._enums[folder] = found
+        return self._enums[folder]
 
     def nested_types(self, properties: Iterable[Property], example: Any, page: Path, limit: int = 64) -> tuple[TypeDef, ...]:
         """The tables of the complex types the documented example uses, followed down its nesting.
 
         Only types the example reaches are taken, so a fixture carries the contract it demonstrates
-        without copying half the documentation into every file.
+        without copying half the documentation into every file. Where the example's `@odata.type`
+        names a type derived from the documented one (a fileAttachment where an attachment is
+        documented), both are taken, and that value is followed with the derived type's table.
         """
         found: dict[str, TypeDef] = {}
         pending = [(tuple(properties), example)]
@@ -208,15 +311,25 @@ class ResourceCache:
                 sub = value.get(prop.name) if isinstance(value, dict) else None
                 if sub is None or prop.enum or prop.type.lower() in PRIMITIVE_TYPES:
                     continue
-                resource = self.type_resource(prop.type, page)
-                if resource is None:
+                declared = self.type_named(prop.type, page)
+                if declared is None:
                     continue
-                name = (resource.type or prop.type).removeprefix("microsoft.graph.")
-                items = sub if isinstance(sub, list) else [sub]
-                if type_key(name) not in found:
-                    found[type_key(name)] = TypeDef(name, resource.properties)
-                pending.extend((resource.properties, item) for item in items)
+                found.setdefault(type_key(declared.name), declared)
+                for item in sub if isinstance(sub, list) else [sub]:
+                    typedef = self.derived_type(declared, item, page)
+                    found.setdefault(type_key(typedef.name), typedef)
+                    pending.append((typedef.properties, item))
         return tuple(found.values())
+
+    def derived_type(self, declared: TypeDef, value: Any, page: Path) -> TypeDef:
+        """The type `value`'s `@odata.type` names where it derives from `declared`, else `declared`."""
+        sent = value.get("@odata.type") if isinstance(value, dict) else None
+        if not isinstance(sent, str) or type_key(sent) == type_key(declared.name):
+            return declared
+        typedef = self.type_named(sent.strip().lstrip("#"), page)
+        if typedef is None or type_key(declared.name) not in {type_key(b) for b in typedef.bases}:
+            return declared
+        return typedef
 
     def exact_type(self, type_name: str, page: Path) -> str:
         """`microsoft.graph.onlinemeeting` -> `microsoft.graph.onlineMeeting`, as its resource page spells it."""
@@ -239,14 +352,33 @@ def _read_resource(path: Path) -> Resource | None:
     except DocPageError:
         return None
     section = page.find_section("properties", exact=True)
-    tables = property_tables(page, section) if section else []
-    return Resource(_resource_type(page), properties_of_tables(tables, page))
+    relationships = page.find_section("relationships", exact=True)
+    tables = [t for s in (section, relationships) if s is not None for t in property_tables(page, s)]
+    annotation = _resource_annotation(page)
+    type_name, base = (annotation.get(key) for key in ("@odata.type", "baseType"))
+    return Resource(
+        type=type_name.strip().lstrip("#") or None if isinstance(type_name, str) else None,
+        properties=properties_of_tables(tables, page),
+        base=base.strip().lstrip("#") or None if isinstance(base, str) else None,
+        base_link=_inherits_link(page, section),
+    )
 
 
-def _resource_type(page: DocPage) -> str | None:
-    """The type as the page's JSON representation annotation spells it."""
+def _resource_annotation(page: DocPage) -> dict[str, Any]:
+    """The annotation of the page's JSON representation, which spells its type and base type."""
     for block in page.annotated_blocks:
-        value = (block.annotation or {}).get("@odata.type")
-        if block.block_type == "resource" and isinstance(value, str) and value.strip("#"):
-            return value.strip().lstrip("#")
+        if block.block_type == "resource" and isinstance(block.annotation, dict):
+            return block.annotation
+    return {}
+
+
+def _inherits_link(page: DocPage, properties: Section | None) -> str | None:
+    """The link in "Inherits from [entity](entity.md)", written before the Properties section."""
+    before = properties.line if properties else len(page.lines) + 1
+    lines = {number for number, text in enumerate(page.lines, 1) if number < before and number in page.prose and _INHERITS.search(text)}
+    for link in page.links:
+        if link.line in lines and link.target.split("#", 1)[0].casefold().endswith(".md"):
+            text = page.lines[link.line - 1]
+            if text.find(link.text) > _INHERITS.search(text).start():  # the link after the words, not before
+                return link.target
     return None

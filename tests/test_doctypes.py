@@ -9,6 +9,7 @@ import pytest
 
 from mockgraph.docpage import parse_page
 from mockgraph.doctypes import ResourceCache, parse_type_cell, properties_of_tables, property_tables
+from mockgraph.models import Property
 from support import DOCS_DIR
 
 V1_RESOURCES = DOCS_DIR / "api-reference" / "v1.0" / "resources"
@@ -201,3 +202,104 @@ class TestResourceCache:
         resource = ResourceCache().resource(V1_RESOURCES / "onlinemeeting.md")
         assert resource.type == "microsoft.graph.onlineMeeting"
         assert "allowedPresenters" in {p.name for p in resource.properties}
+
+
+def resource_page(name: str, rows: str, *, base: str = "", prose: str = "", extra: str = "") -> str:
+    """A small resource page: a Properties table of `rows`, an optional baseType and intro text."""
+    annotation = f', "baseType": "microsoft.graph.{base}"' if base else ""
+    return (
+        f"# {name} resource type\n\n{prose}\n\n## Properties\n| Property | Type | Description |\n|:---|:---|:---|\n{rows}\n"
+        f"{extra}\n## JSON representation\n"
+        f'<!-- {{ "blockType": "resource", "@odata.type": "microsoft.graph.{name}"{annotation} }} -->\n```json\n{{}}\n```\n'
+    )
+
+
+class TestInheritance:
+    def test_rows_of_the_base_type_follow_the_own_rows(self, tmp_path):
+        """A type inherits its base's rows (the annotation's baseType), own rows first, and knows its bases."""
+        folder = tmp_path / "resources"
+        write_page(folder / "entity.md", resource_page("entity", "| id | String | |"))
+        write_page(folder / "attachment.md", resource_page("attachment", "| name | String | |", base="entity"))
+        path = write_page(folder / "fileattachment.md", resource_page("fileAttachment", "| contentBytes | Binary | |", base="attachment"))
+        typedef = ResourceCache().type_def(path)
+        assert typedef.name == "fileAttachment"
+        assert [p.name for p in typedef.properties] == ["contentBytes", "name", "id"]
+        assert typedef.bases == ("attachment", "entity")
+
+    def test_an_inherits_from_link_names_the_base(self, tmp_path):
+        """Without a baseType, "Inherits from [outlookItem](outlookitem.md)." before the table names the base."""
+        folder = tmp_path / "resources"
+        write_page(folder / "outlookitem.md", resource_page("outlookItem", "| changeKey | String | |"))
+        prose = "An email. Inherits from [outlookItem](outlookitem.md)."
+        path = write_page(folder / "message.md", resource_page("message", "| subject | String | |", prose=prose))
+        typedef = ResourceCache().type_def(path)
+        assert [p.name for p in typedef.properties] == ["subject", "changeKey"]
+        assert typedef.bases == ("outlookItem",)
+
+    def test_a_row_the_type_lists_itself_wins_over_the_inherited_one(self, tmp_path):
+        """A row documented again on the derived page ("id ... Inherited from entity") is kept once, as written there."""
+        folder = tmp_path / "resources"
+        write_page(folder / "entity.md", resource_page("entity", "| id | String | |"))
+        path = write_page(folder / "user.md", resource_page("user", "| id | String | Inherited from entity. Read-only. |", base="entity"))
+        rows = ResourceCache().type_def(path).properties
+        assert [(p.name, p.description) for p in rows] == [("id", "Inherited from entity. Read-only.")]
+
+    def test_a_base_without_a_page_is_still_named(self, tmp_path):
+        """A base type whose page is not at hand adds no rows, but the type still knows it derives from it."""
+        path = write_page(tmp_path / "resources" / "user.md", resource_page("user", "| id | String | |", base="directoryObject"))
+        typedef = ResourceCache().type_def(path)
+        assert [p.name for p in typedef.properties] == ["id"] and typedef.bases == ("directoryObject",)
+
+    def test_a_cycle_of_bases_ends(self, tmp_path):
+        """Two pages naming each other as base do not loop: each is read once."""
+        folder = tmp_path / "resources"
+        write_page(folder / "a.md", resource_page("a", "| x | String | |", base="b"))
+        path = write_page(folder / "b.md", resource_page("b", "| y | String | |", base="a"))
+        typedef = ResourceCache().type_def(path)
+        assert {p.name for p in typedef.properties} == {"x", "y"}
+
+    def test_relationships_are_properties_too(self, tmp_path):
+        """Navigation properties in the Relationships table belong to the type: request bodies send them."""
+        extra = "## Relationships\n| Relationship | Type | Description |\n|:---|:---|:---|\n| attachments | [attachment](attachment.md) collection | |\n"
+        path = write_page(tmp_path / "resources" / "message.md", resource_page("message", "| subject | String | |", extra=extra))
+        rows = {p.name: p for p in ResourceCache().type_def(path).properties}
+        assert list(rows) == ["subject", "attachments"]
+        assert (rows["attachments"].type, rows["attachments"].collection) == ("attachment", True)
+
+    def test_nested_types_follow_a_derived_odata_type(self, tmp_path):
+        """An example item naming a derived type brings that type's table into the contract, beside the declared one."""
+        folder = tmp_path / "resources"
+        write_page(folder / "attachment.md", resource_page("attachment", "| name | String | |"))
+        write_page(folder / "fileattachment.md", resource_page("fileAttachment", "| contentBytes | Binary | |", base="attachment"))
+        write_page(folder / "otherthing.md", resource_page("otherThing", "| z | String | |"))
+        api_page = tmp_path / "api" / "message-send.md"
+        props = (Property("attachments", "attachment", collection=True),)
+        example = {"attachments": [{"@odata.type": "#microsoft.graph.fileAttachment", "contentBytes": "x"}, {"@odata.type": "#microsoft.graph.otherThing"}]}
+        types = ResourceCache().nested_types(props, example, api_page)
+        assert [(t.name, t.bases) for t in types] == [("attachment", ()), ("fileAttachment", ("attachment",))]
+
+
+class TestEnumerations:
+    def test_an_enumeration_documented_on_another_page(self, tmp_path):
+        """A type with no page of its own, whose values table is on another resource page, takes those values."""
+        extra = "### ageGroup values\n| Member | Description |\n|:---|:---|\n| minor | |\n| adult | |\n"
+        write_page(tmp_path / "resources" / "user.md", resource_page("user", "| ageGroup | [ageGroup](#agegroup-values) | |", extra=extra))
+        path = write_page(tmp_path / "resources" / "person.md", resource_page("person", "| group | ageGroup | |"))
+        assert ResourceCache().type_def(path).properties[0].enum == ("minor", "adult")
+
+    def test_a_complex_type_is_not_taken_for_an_enumeration(self, tmp_path):
+        """A type with a page of its own keeps no enumeration, even where a values table carries its name."""
+        extra = "### identity values\n| Member | Description |\n|:---|:---|\n| a | |\n"
+        write_page(tmp_path / "resources" / "enums.md", "# Enums\n" + extra)
+        write_page(tmp_path / "resources" / "identity.md", resource_page("identity", "| id | String | |"))
+        path = write_page(tmp_path / "resources" / "thing.md", resource_page("thing", "| who | [identity](identity.md) | |"))
+        assert ResourceCache().type_def(path).properties[0].enum == ()
+
+    def test_the_documented_enums_page(self, tmp_path):
+        """An enums page with "### x values" tables documents enumerations for every page of its folder."""
+        enums = "# Enum types\n\n### bodyType values\n| Value |\n|:---|\n| text |\n| html |\n"
+        write_page(tmp_path / "resources" / "enums.md", enums)
+        api_page = tmp_path / "api" / "x.md"
+        cache = ResourceCache()
+        assert cache.enum_values("microsoft.graph.bodyType", api_page) == ("text", "html")
+        assert cache.enum_values("nothing", api_page) == ()

@@ -142,3 +142,47 @@ class TestSmallContracts:
         """A JSON array sent where an object is documented is one type finding at the root."""
         [finding] = ContractChecker(SEED.contract, DOCUMENTED).check([1, 2])
         assert (finding.kind, finding.path, finding.actual) == ("type", "", "array")
+
+
+class TestDerivedTypes:
+    """A payload may send a type derived from the documented one, named by its `@odata.type`."""
+
+    ATTACHMENT = (Property("name", "String"), Property("size", "Int32"))
+    FILE = TypeDef("fileAttachment", (Property("contentBytes", "Binary"), *ATTACHMENT), bases=("attachment", "entity"))
+
+    def checker(self) -> ContractChecker:
+        contract = Contract(
+            type="microsoft.graph.message",
+            properties=(Property("attachments", "attachment", collection=True),),
+            types=(TypeDef("attachment", self.ATTACHMENT, bases=("entity",)), self.FILE),
+        )
+        return ContractChecker(contract, {"attachments": [{"name": "a.txt"}]})
+
+    def test_a_derived_type_is_checked_against_its_own_table(self):
+        """A fileAttachment where an attachment is documented: its own properties are known, its types checked."""
+        item = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt", "contentBytes": "SGk="}
+        assert self.checker().check({"attachments": [item]}) == ()
+        findings = self.checker().check({"attachments": [{**item, "size": "big"}]})
+        assert summary(findings) == [("type", "/attachments/0/size")]
+
+    def test_without_the_derived_type_its_properties_are_unknown(self):
+        """The base type's table does not know contentBytes."""
+        findings = self.checker().check({"attachments": [{"name": "a.txt", "contentBytes": "SGk="}]})
+        assert summary(findings) == [("unknown", "/attachments/0/contentBytes")]
+
+    def test_a_type_the_contract_does_not_know_is_an_odata_warning(self):
+        """itemAttachment is not in this contract: a warning, since it may still derive from attachment."""
+        item = {"@odata.type": "#microsoft.graph.itemAttachment", "name": "a.txt"}
+        findings = self.checker().check({"attachments": [item]})
+        assert [(f.kind, f.path, f.severity) for f in findings] == [("odata", "/attachments/0/@odata.type", "warning")]
+
+    def test_a_known_type_that_does_not_derive_is_an_odata_warning(self):
+        """A type the contract knows, but not as derived from the documented one, is still named as different."""
+        contract = Contract(
+            type="microsoft.graph.message",
+            properties=(Property("attachments", "attachment", collection=True),),
+            types=(TypeDef("attachment", self.ATTACHMENT), TypeDef("fileAttachment", self.FILE.properties)),
+        )
+        item = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt", "contentBytes": "SGk="}
+        findings = ContractChecker(contract, {"attachments": [{"name": "a"}]}).check({"attachments": [item]})
+        assert summary(findings) == [("odata", "/attachments/0/@odata.type"), ("unknown", "/attachments/0/contentBytes")]

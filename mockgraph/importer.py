@@ -274,6 +274,7 @@ class _PageImporter:
         self.location_version = _version_from_location(path)
         self.forms = path_forms(self.page)
         self._properties: tuple[Property, ...] | None = None
+        self._own_table = False  # whether the properties come from the page's own request body table
 
     def note(self, line: int, reason: str, message: str, skipped: bool = False, level: str = "warning") -> None:
         self.diagnostics.append(Diagnostic(self.rel, max(1, line), reason, message, skipped, level))
@@ -417,21 +418,28 @@ class _PageImporter:
         if type_name:
             type_name = self.resources.exact_type(type_name, self.path)
         truncated = any(_is_true((b.annotation or {}).get("truncated")) for b in (example.request, example.response))
-        properties = self._documented_properties()
-        types = self.resources.nested_types(properties, request.body.json, self.path) if request.body.is_json else ()
+        body = request.body.json if request.body.is_json else None
+        properties = self._documented_properties(body)
+        types = self.resources.nested_types(properties, body, self.path) if body is not None else ()
         return Contract(type=type_name, truncated=truncated, properties=properties, types=types)
 
-    def _documented_properties(self) -> tuple[Property, ...]:
-        """The "Request body" section's property table, else the one of the resource page it links."""
+    def _documented_properties(self, body: Any) -> tuple[Property, ...]:
+        """The "Request body" section's own property table; else the table of the type the body's
+        `@odata.type` names (a derived type where the section links its base); else the table of
+        the resource page the section links."""
         if self._properties is None:
             self._properties = ()
             section = self.page.find_section("request body")
-            if section is not None:
-                tables = property_tables(self.page, section)
-                if tables:
-                    self._properties = properties_of_tables(tables, self.page)
-                else:
-                    self._properties = self.resources.linked_properties(self.path, self.page.links_in(section))
+            if section is not None and (tables := property_tables(self.page, section)):
+                self._properties = self.resources.with_enums(properties_of_tables(tables, self.page), self.path)
+                self._own_table = True
+            elif section is not None:
+                self._properties = self.resources.linked_properties(self.path, self.page.links_in(section))
+        sent_type = body.get("@odata.type") if isinstance(body, dict) else None
+        if not self._own_table and isinstance(sent_type, str) and sent_type.strip().lstrip("#"):
+            named = self.resources.type_named(sent_type.strip().lstrip("#"), self.path)
+            if named is not None:
+                return named.properties
         return self._properties
 
     # -- page checks

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mockgraph import docpage, importer
+from mockgraph.differ import ContractChecker
 from mockgraph.errors import DocPageError
 from mockgraph.fixturefile import load_fixture, save_fixture
 from mockgraph.importer import Diagnostic, import_page, import_paths, write_fixtures
@@ -286,6 +287,74 @@ class TestSample:
         assert any(line.split() == ["response-without-request", "9"] for line in lines)
         assert any(line.split() == ["Skipped", "9"] for line in lines)
         assert len({len(line) for line in lines}) == 1
+
+
+class TestCrossPageTypes:
+    """A small documentation tree: an API page whose request body names a type derived from the one it links."""
+
+    NAMED_LOCATION = """
+        # namedLocation resource type
+        ## Properties
+        | Property | Type | Description |
+        |:---|:---|:---|
+        | displayName | String | |
+        | state | locationState | |
+
+        ### locationState values
+        | Member |
+        |:---|
+        | enabled |
+        | disabled |
+
+        ## JSON representation
+        <!-- { "blockType": "resource", "@odata.type": "microsoft.graph.namedLocation", "baseType": "microsoft.graph.entity" } -->
+        ```json
+        {}
+        ```
+        """
+    IP_LOCATION = """
+        # ipNamedLocation resource type
+        Inherits from [namedLocation](namedLocation.md).
+        ## Properties
+        | Property | Type | Description |
+        |:---|:---|:---|
+        | isTrusted | Boolean | |
+        | ipRanges | [ipRange](iprange.md) collection | |
+        """
+    API = """
+        ## Request body
+        In the request body, supply a JSON representation of a [namedLocation](../resources/namedlocation.md) object.
+
+        ## Example
+        <!-- { "blockType": "request", "name": "create_ip_location" } -->
+        ```http
+        POST https://graph.microsoft.com/v1.0/identity/conditionalAccess/namedLocations
+        Content-Type: application/json
+
+        {"@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "x", "state": "enabled", "isTrusted": true}
+        ```
+        <!-- { "blockType": "response" } -->
+        ```http
+        HTTP/1.1 201 Created
+        Content-Type: application/json
+
+        {"id": "1"}
+        ```
+        """
+
+    def test_the_derived_type_named_by_the_body_is_the_contract(self, tmp_path):
+        """The body's @odata.type (ipNamedLocation) beats the linked base page: own rows, inherited rows,
+        an enumeration from the base page's values table, and no error for the documented example."""
+        write_page(tmp_path / "v1.0" / "resources", "namedlocation.md", self.NAMED_LOCATION)
+        write_page(tmp_path / "v1.0" / "resources", "ipnamedlocation.md", self.IP_LOCATION)
+        write_page(tmp_path / "v1.0" / "api", "create.md", self.API)
+        [(_, fixture)] = import_paths([tmp_path]).fixtures
+        rows = {p.name: p for p in fixture.contract.properties}
+        assert list(rows) == ["isTrusted", "ipRanges", "displayName", "state"]
+        assert rows["state"].enum == ("enabled", "disabled")
+        checker = ContractChecker(fixture.contract, fixture.request.body.json)
+        assert checker.check(fixture.request.body.json) == ()
+        assert [f.kind for f in checker.check({**fixture.request.body.json, "state": "on"})] == ["enum"]
 
 
 class TestBrokenPages:

@@ -11,9 +11,11 @@ import asyncio
 import json
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import TextIO
 
 from .config import MAX_PORT, RECORD_MODES, Settings, check_record, load_settings
 from .errors import MockgraphError
@@ -105,14 +107,43 @@ def _port(text: str) -> int:
 def _import(args: argparse.Namespace) -> int:
     from .importer import import_paths, write_fixtures
 
-    result = import_paths(args.paths, root=args.root)
+    started = time.perf_counter()
+    progress = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None
+    try:
+        result = import_paths(args.paths, root=args.root, progress=progress)
+    finally:
+        if progress is not None:
+            progress.clear()
     if not args.quiet:
         for diagnostic in result.diagnostics:
             print(diagnostic, file=sys.stderr)
     count = write_fixtures(result, args.out, clean=args.clean)
+    seconds = time.perf_counter() - started
     print(result.summary())
     print(f"{count} fixtures in {args.out}")
+    print(f"{result.pages} pages in {seconds:.2f} s ({result.pages / max(seconds, 1e-9):,.0f} pages/s)")
     return 0
+
+
+class _ProgressLine:
+    """"importing page 1,234 of 7,100 (17%)" on one terminal line, redrawn at most ten times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._drawn_at: float | None = None
+
+    def __call__(self, number: int, total: int) -> None:
+        now = time.monotonic()
+        if self._drawn_at is not None and now - self._drawn_at < 0.1 and number != total:
+            return
+        self._drawn_at = now
+        self._stream.write(f"\r\x1b[Kimporting page {number:,} of {total:,} ({number / total:.0%})")
+        self._stream.flush()
+
+    def clear(self) -> None:
+        if self._drawn_at is not None:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
 
 
 def _diff(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------- public data
+
+Progress = Callable[[int, int], None]  # (number of the page being imported, pages in all)
+
 
 
 @dataclass(frozen=True)
@@ -82,15 +85,32 @@ class ImportResult:
         return Counter(d.reason for d in self.diagnostics if _kind(d) == kind)
 
     def summary(self) -> str:
-        """Pages, imports and each kind of diagnostic by reason, in aligned columns."""
-        rows: list[tuple[str, int]] = [("Pages read", self.pages), ("Examples imported", len(self.fixtures))]
-        for title, kind in (("Skipped", "skipped"), ("Warnings", "warning"), ("Notes", "info")):
+        """Pages read, examples by outcome (imported, or skipped by reason, each with its share),
+        then warnings and notes by reason, in aligned columns."""
+        skipped = self.count("skipped")
+        found = len(self.fixtures) + sum(skipped.values())
+        rows: list[tuple[str, int, str]] = [("Pages read", self.pages, ""), ("Examples", found, "")]
+        rows.append(("  imported", len(self.fixtures), _share(len(self.fixtures), found)))
+        rows.append(("  skipped", sum(skipped.values()), _share(sum(skipped.values()), found)))
+        rows.extend((f"    {reason}", n, "") for reason, n in _by_count(skipped))
+        for title, kind in (("Warnings", "warning"), ("Notes", "info")):
             counts = self.count(kind)
-            rows.append((title, sum(counts.values())))
-            rows.extend((f"  {reason}", n) for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-        width = max(len(label) for label, _ in rows)
-        digits = max(len(str(n)) for _, n in rows)
-        return "\n".join(f"{label.ljust(width)}  {str(n).rjust(digits)}" for label, n in rows)
+            rows.append((title, sum(counts.values()), ""))
+            rows.extend((f"  {reason}", n, "") for reason, n in _by_count(counts))
+        width = max(len(label) for label, _, _ in rows)
+        digits = max(len(str(n)) for _, n, _ in rows)
+        shares = max(len(share) for _, _, share in rows)
+        return "\n".join(
+            f"{label.ljust(width)}  {str(n).rjust(digits)}" + (f"  {share.rjust(shares)}" if share else "") for label, n, share in rows
+        )
+
+
+def _by_count(counts: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else ""
 
 
 def _kind(d: Diagnostic) -> str:
@@ -100,19 +120,21 @@ def _kind(d: Diagnostic) -> str:
 # ----------------------------------------------------------------------------------- entry points
 
 
-def import_paths(paths: Sequence[Path], root: Path | None = None) -> ImportResult:
+def import_paths(paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None) -> ImportResult:
     """Import pages and folders of pages (`*.md`, recursively, in name order).
 
     `root` is what `Source.page` is relative to; by default a folder argument itself, or a file
     argument's folder. A page that fails unexpectedly becomes an `internal-error` diagnostic.
+    `progress` is called before each page with its number and the number of pages in all.
     """
     resources = ResourceCache(_resource_folders(paths, root))
     names = _Names()
     fixtures: list[tuple[str, Fixture]] = []
     diagnostics: list[Diagnostic] = []
-    pages = 0
-    for page, page_root in _pages(paths, root):
-        pages += 1
+    pages = list(_pages(paths, root))
+    for done, (page, page_root) in enumerate(pages, 1):
+        if progress is not None:
+            progress(done, len(pages))
         try:
             result = import_page(page, page_root, resources=resources)
         except Exception as exc:  # noqa: BLE001 - one bad page must not stop thousands of others
@@ -122,7 +144,7 @@ def import_paths(paths: Sequence[Path], root: Path | None = None) -> ImportResul
             continue
         fixtures.extend((names.take(name), fixture) for name, fixture in result.fixtures)
         diagnostics.extend(result.diagnostics)
-    return ImportResult(fixtures, diagnostics, pages)
+    return ImportResult(fixtures, diagnostics, len(pages))
 
 
 def _resource_folders(paths: Sequence[Path], root: Path | None) -> list[Path]:

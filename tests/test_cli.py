@@ -1,15 +1,19 @@
-"""The command line: diff, report and lint outcomes and exit statuses, and clear errors for bad input."""
+"""The command line: import, diff, report and lint outcomes and exit statuses, and clear errors for bad input."""
 
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 
 import pytest
 
 from mockgraph.cli import main
 from mockgraph.journal import Journal, JournalEntry
 from mockgraph.models import Finding
-from support import FIXTURES_DIR, SEED_PAGE
+from support import DOCS_DIR, FIXTURES_DIR, SEED_PAGE
 
 SEED_FIXTURE = FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json"
 DOCUMENTED = json.loads(SEED_FIXTURE.read_text())["request"]["body"]
@@ -117,3 +121,50 @@ class TestLint:
         assert [(f["kind"], f["path"]) for f in report["findings"]] == [
             ("enum", "/accessLevel"), ("enum", "/capabilities/0"), ("range", "/endDateTime"),
         ]
+
+
+class TestImport:
+    def test_a_tree_imports_with_a_summary_by_outcome(self, tmp_path, capsys):
+        """A whole tree: fixtures written, diagnostics on stderr, a summary by outcome and the rate on stdout."""
+        assert main(["import", str(DOCS_DIR), "--out", str(tmp_path)]) == 0
+        out, err = capsys.readouterr()
+        written = list(tmp_path.rglob("*.json"))
+        lines = out.splitlines()
+        assert lines[-2] == f"{len(written)} fixtures in {tmp_path}"
+        assert lines[-1].startswith("51 pages in ") and lines[-1].endswith(" pages/s)")
+        rows = {line.split()[0]: line.split()[1:] for line in lines[:-2]}
+        assert rows["imported"][0] == str(len(written)) and rows["imported"][1].endswith("%")
+        assert "response-without-request" in rows
+        assert "malformed-url" in err and "importing page" not in err  # stderr is not a terminal here
+
+    def test_quiet_leaves_out_the_diagnostics(self, tmp_path, capsys):
+        """--quiet prints the summary only."""
+        assert main(["import", str(SEED_PAGE), "--out", str(tmp_path), "--quiet"]) == 0
+        assert capsys.readouterr().err == ""
+
+    def test_a_missing_page_is_a_clear_error(self, tmp_path, capsys):
+        """A path that does not exist: exit 2 and its name, no traceback."""
+        assert main(["import", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
+        assert "nope: no such page or folder" in capsys.readouterr().err
+
+    def test_progress_is_shown_on_a_terminal_and_cleared(self, tmp_path):
+        """With stderr on a terminal, one line counts the pages and is erased before the summary."""
+        leader, follower = pty.openpty()
+        command = [sys.executable, "-m", "mockgraph", "import", str(DOCS_DIR), "--out", str(tmp_path), "--quiet"]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower) as proc:
+            os.close(follower)
+            out, _ = proc.communicate(timeout=60)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once the process is gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(leader)
+        assert proc.returncode == 0
+        assert b"importing page 1 of 51 (2%)" in shown and b"importing page 51 of 51 (100%)" in shown
+        assert shown.endswith(b"\r\x1b[K")
+        assert b"importing" not in out and b"Examples" in out

@@ -280,13 +280,20 @@ class TestSample:
         (warning,) = [d for d in result.diagnostics if d.reason == "enum-example"]
         assert '"method-value"' in warning.message and "PinYin, StrokeCount" in warning.message
 
-    def test_summary_is_aligned_and_counts_by_reason(self, result):
-        """The summary gives pages, imports, and each kind by reason, in aligned columns."""
+    def test_summary_is_aligned_and_counts_by_outcome_and_reason(self, result):
+        """Pages, examples imported or skipped (with shares and skip reasons), warnings and notes by reason;
+        the counts end in one column."""
         lines = result.summary().splitlines()
-        assert lines[0].split() == ["Pages", "read", "51"] and lines[1].split() == ["Examples", "imported", "66"]
-        assert any(line.split() == ["response-without-request", "9"] for line in lines)
-        assert any(line.split() == ["Skipped", "9"] for line in lines)
-        assert len({len(line) for line in lines}) == 1
+        assert [line.split() for line in lines[:5]] == [
+            ["Pages", "read", "51"],
+            ["Examples", "75"],
+            ["imported", "66", "88.0%"],
+            ["skipped", "9", "12.0%"],
+            ["response-without-request", "9"],
+        ]
+        assert lines[5].split()[0] == "Warnings" and any(line.split() == ["malformed-url", "2"] for line in lines)
+        ends = {len(line) - len(line.split()[-1]) - 2 if line.endswith("%") else len(line) for line in lines}
+        assert len(ends) == 1
 
 
 class TestCrossPageTypes:

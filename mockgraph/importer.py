@@ -12,6 +12,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,12 +178,21 @@ def write_fixtures(result: ImportResult, out_dir: Path, clean: bool = False) -> 
         for name, path in list(iter_fixture_files(out_dir)):
             if name.casefold() not in wanted and _is_doc_fixture(path):
                 path.unlink()
-    for name, fixture in result.fixtures:
-        path = out_dir / name
-        text = dumps(fixture)
+
+    def write(named: tuple[str, Fixture]) -> None:
+        path, text = out_dir / named[0], dumps(named[1])
         if not _has_text(path, text):
             write_atomic(path, text)
+
+    # Each atomic write waits for its fsync, which releases the GIL: a few threads overlap those
+    # waits, so a tree of thousands of fixtures is written several times faster.
+    with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+        for _ in pool.map(write, result.fixtures):  # re-raises the first failure
+            pass
     return len(result.fixtures)
+
+
+_WRITERS = 8
 
 
 def _has_text(path: Path, text: str) -> bool:

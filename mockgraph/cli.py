@@ -12,8 +12,8 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Sequence
-from contextlib import AsyncExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -108,12 +108,8 @@ def _import(args: argparse.Namespace) -> int:
     from .importer import import_paths, write_fixtures
 
     started = time.perf_counter()
-    progress = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None
-    try:
+    with _progress_line() as progress:
         result = import_paths(args.paths, root=args.root, progress=progress)
-    finally:
-        if progress is not None:
-            progress.clear()
     if not args.quiet:
         for diagnostic in result.diagnostics:
             print(diagnostic, file=sys.stderr)
@@ -123,6 +119,17 @@ def _import(args: argparse.Namespace) -> int:
     print(f"{count} fixtures in {args.out}")
     print(f"{result.pages} pages in {seconds:.2f} s ({result.pages / max(seconds, 1e-9):,.0f} pages/s)")
     return 0
+
+
+@contextmanager
+def _progress_line() -> Iterator[_ProgressLine | None]:
+    """A progress line on stderr where stderr is a terminal (None elsewhere), erased at the end."""
+    progress = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None
+    try:
+        yield progress
+    finally:
+        if progress is not None:
+            progress.clear()
 
 
 class _ProgressLine:
@@ -163,7 +170,9 @@ def _report(args: argparse.Namespace) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     from .lint import lint_pages
-    linted, _ = lint_pages(args.paths, root=args.root)
+
+    with _progress_line() as progress:
+        linted, _ = lint_pages(args.paths, root=args.root, progress=progress)
     cases = [Case(example.name, example.findings) for example in linted]
     return _emit(cases, args, per_request=True, title="mockgraph documentation lint")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .differ import checker_for, json_pointer
-from .importer import Diagnostic, import_paths
+from .importer import Diagnostic, Progress, import_paths
 from .models import Finding, Fixture
 
 
@@ -32,9 +32,11 @@ def lint_fixture(fixture: Fixture) -> tuple[Finding, ...]:
     return checker.check(body.json) + tuple(_time_ranges(body.json))
 
 
-def lint_pages(paths: Sequence[Path], root: Path | None = None) -> tuple[list[LintedExample], list[Diagnostic]]:
+def lint_pages(
+    paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None
+) -> tuple[list[LintedExample], list[Diagnostic]]:
     """Every documented request example below `paths`, with its findings, and the import's diagnostics."""
-    result = import_paths(paths, root=root)
+    result = import_paths(paths, root=root, progress=progress)
     linted = [
         LintedExample(f"{f.source.page}:{f.source.line} {f.source.example}", f, lint_fixture(f)) for _, f in result.fixtures
     ]

@@ -7,6 +7,7 @@ import os
 import pty
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
@@ -121,6 +122,24 @@ class TestLint:
         assert [(f["kind"], f["path"]) for f in report["findings"]] == [
             ("enum", "/accessLevel"), ("enum", "/capabilities/0"), ("range", "/endDateTime"),
         ]
+
+
+class TestLintTree:
+    @pytest.mark.parametrize("fmt", ["text", "json", "junit", "markdown", "html"])
+    def test_a_whole_tree_in_every_format(self, tmp_path, capsys, fmt):
+        """Lint over the whole sample: one case per documented request example, the breaks of both versions, exit 1."""
+        out = tmp_path / f"lint.{fmt}"
+        assert main(["lint", str(DOCS_DIR), "--format", fmt, "--output", str(out)]) == 1
+        text = out.read_text(encoding="utf-8")
+        assert "tablesort-apply.md" in text and "user-sendmail.md" in text  # beta and v1.0 breaks
+        if fmt == "json":
+            report = json.loads(text)
+            assert len(report["requests"]) == len(list(FIXTURES_DIR.rglob("*.json")))  # the bundled set is the sample
+            assert report["summary"]["errors"] == sum(1 for f in report["findings"] if f["severity"] == "error") > 0
+        if fmt == "junit":
+            suite = ElementTree.fromstring(text)
+            assert int(suite.get("tests")) == len(list(FIXTURES_DIR.rglob("*.json")))
+            assert int(suite.get("failures")) > 0
 
 
 class TestImport:

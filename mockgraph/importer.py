@@ -45,6 +45,9 @@ __all__ = [
 
 # ---------------------------------------------------------------------------------- public data
 
+# Skips of a lone request or response block: not an example with both halves, so not counted as one.
+UNPAIRED = frozenset({"no-response", "response-without-request"})
+
 Progress = Callable[[int, int], None]  # (number of the page being imported, pages in all)
 
 
@@ -86,14 +89,19 @@ class ImportResult:
         return Counter(d.reason for d in self.diagnostics if _kind(d) == kind)
 
     def summary(self) -> str:
-        """Pages read, examples by outcome (imported, or skipped by reason, each with its share),
-        then warnings and notes by reason, in aligned columns."""
-        skipped = self.count("skipped")
+        """Pages read; examples (a request with its response) by outcome, imported or skipped by
+        reason, each with its share; request or response blocks left without a partner; then
+        warnings and notes by reason; in aligned columns."""
+        all_skipped = self.count("skipped")
+        unpaired = Counter({r: n for r, n in all_skipped.items() if r in UNPAIRED})
+        skipped = all_skipped - unpaired
         found = len(self.fixtures) + sum(skipped.values())
         rows: list[tuple[str, int, str]] = [("Pages read", self.pages, ""), ("Examples", found, "")]
         rows.append(("  imported", len(self.fixtures), _share(len(self.fixtures), found)))
         rows.append(("  skipped", sum(skipped.values()), _share(sum(skipped.values()), found)))
         rows.extend((f"    {reason}", n, "") for reason, n in _by_count(skipped))
+        rows.append(("Unpaired blocks", sum(unpaired.values()), ""))
+        rows.extend((f"  {reason}", n, "") for reason, n in _by_count(unpaired))
         for title, kind in (("Warnings", "warning"), ("Notes", "info")):
             counts = self.count(kind)
             rows.append((title, sum(counts.values()), ""))

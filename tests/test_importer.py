@@ -284,16 +284,27 @@ class TestSample:
         """Pages, examples imported or skipped (with shares and skip reasons), warnings and notes by reason;
         the counts end in one column."""
         lines = result.summary().splitlines()
-        assert [line.split() for line in lines[:5]] == [
+        assert [line.split() for line in lines[:6]] == [
             ["Pages", "read", "51"],
-            ["Examples", "75"],
-            ["imported", "66", "88.0%"],
-            ["skipped", "9", "12.0%"],
+            ["Examples", "66"],
+            ["imported", "66", "100.0%"],
+            ["skipped", "0", "0.0%"],
+            ["Unpaired", "blocks", "9"],
             ["response-without-request", "9"],
         ]
-        assert lines[5].split()[0] == "Warnings" and any(line.split() == ["malformed-url", "2"] for line in lines)
-        ends = {len(line) - len(line.split()[-1]) - 2 if line.endswith("%") else len(line) for line in lines}
+        assert lines[6].split()[0] == "Warnings" and any(line.split() == ["malformed-url", "2"] for line in lines)
+        ends = {len(line.rsplit(None, 1)[0]) if line.endswith("%") else len(line) for line in lines}
         assert len(ends) == 1
+
+    def test_summary_counts_skipped_examples_apart_from_unpaired_blocks(self, tmp_path):
+        """An example whose request line is broken is a skipped example; a lone request is an unpaired block."""
+        broken = EXAMPLE.replace("POST https://graph.microsoft.com/v1.0/me/things", "not a request line")
+        lone = '<!-- { "blockType": "request", "name": "lone" } -->\n```http\nGET /me\n```\n'
+        write_page(tmp_path, "a.md", broken + lone)
+        write_page(tmp_path, "b.md", EXAMPLE)
+        rows = {line.split()[0]: line.split()[1:] for line in import_paths([tmp_path]).summary().splitlines()}
+        assert rows["Examples"] == ["2"] and rows["imported"] == ["1", "50.0%"] and rows["skipped"] == ["1", "50.0%"]
+        assert rows["bad-request-line"] == ["1"] and rows["Unpaired"] == ["blocks", "1"] and rows["no-response"] == ["1"]
 
 
 class TestCrossPageTypes:

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockgraph.importer import import_paths, write_fixtures  # noqa: E402
+from mockgraph.importer import UNPAIRED, import_paths, write_fixtures  # noqa: E402
 
 DOCS = ROOT.parent / "shared" / "graphdocs"
 
@@ -53,11 +53,14 @@ def read_all(tree: Path) -> int:
     return sum(len(p.read_text(encoding="utf-8")) for p in sorted(tree.rglob("*.md")))
 
 
-def import_all(tree: Path, out: Path) -> tuple[int, int, int]:
-    """What `mockgraph import TREE --out OUT` does; return pages, fixtures written and skipped examples."""
+def import_all(tree: Path, out: Path) -> tuple[int, int, int, int]:
+    """What `mockgraph import TREE --out OUT` does; return pages, fixtures written, examples skipped
+    and lone request or response blocks."""
     result = import_paths([tree])
     written = write_fixtures(result, out)
-    return result.pages, written, sum(result.count("skipped").values())
+    skipped = result.count("skipped")
+    unpaired = sum(n for reason, n in skipped.items() if reason in UNPAIRED)
+    return result.pages, written, sum(skipped.values()) - unpaired, unpaired
 
 
 def timed(action, *args):  # type: ignore[no-untyped-def]
@@ -85,7 +88,7 @@ def main() -> int:
             pages = build_tree(args.docs, tree, args.api_pages, args.resource_pages)
         print(f"tree: {tree} ({pages:,} pages{'' if args.as_is else f', built from {args.docs}'})", flush=True)
         reads, imports = [], []
-        outcome = (0, 0, 0)
+        outcome = (0, 0, 0, 0)
         for n in range(args.rounds):
             reads.append(timed(read_all, tree)[0])
             out = Path(tmp) / f"out{n}"
@@ -94,9 +97,9 @@ def main() -> int:
             shutil.rmtree(out)
             print(f"round {n + 1}: read {reads[-1]:.2f} s, import {seconds:.2f} s", flush=True)
     read_s, import_s = statistics.median(reads), statistics.median(imports)
-    imported_pages, written, skipped = outcome
+    imported_pages, written, skipped, unpaired = outcome
     print()
-    print(f"pages imported: {imported_pages:,}; fixtures written: {written:,}; examples skipped: {skipped:,}")
+    print(f"pages: {imported_pages:,}; examples imported: {written:,}; skipped: {skipped:,}; lone blocks: {unpaired:,}")
     print(f"baseline, read and decode every page: {read_s:.2f} s ({imported_pages / read_s:,.0f} pages/s)")
     print(f"mockgraph import:                     {import_s:.2f} s ({imported_pages / import_s:,.0f} pages/s)")
     print(f"import / baseline throughput: {read_s / import_s:.3f}x (median of {args.rounds} rounds)")

@@ -375,10 +375,11 @@ def _resource_annotation(page: DocPage) -> dict[str, Any]:
 def _inherits_link(page: DocPage, properties: Section | None) -> str | None:
     """The link in "Inherits from [entity](entity.md)", written before the Properties section."""
     before = properties.line if properties else len(page.lines) + 1
-    lines = {number for number, text in enumerate(page.lines, 1) if number < before and number in page.prose and _INHERITS.search(text)}
     for link in page.links:
-        if link.line in lines and link.target.split("#", 1)[0].casefold().endswith(".md"):
-            text = page.lines[link.line - 1]
-            if text.find(link.text) > _INHERITS.search(text).start():  # the link after the words, not before
-                return link.target
+        if link.line >= before or link.line not in page.prose or not link.target.split("#", 1)[0].casefold().endswith(".md"):
+            continue
+        text = page.lines[link.line - 1]
+        words = _INHERITS.search(text)
+        if words is not None and text.find(f"[{link.text}]", words.end()) >= 0:  # the link follows the words
+            return link.target
     return None

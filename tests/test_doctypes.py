@@ -258,6 +258,15 @@ class TestInheritance:
         typedef = ResourceCache().type_def(path)
         assert {p.name for p in typedef.properties} == {"x", "y"}
 
+    def test_the_inherits_link_is_the_one_after_the_words(self, tmp_path):
+        """A link earlier on the line, or a name mentioned before the words, is not taken for the base."""
+        folder = tmp_path / "resources"
+        write_page(folder / "outlookitem.md", resource_page("outlookItem", "| changeKey | String | |"))
+        write_page(folder / "mailfolder.md", resource_page("mailFolder", "| folderName | String | |"))
+        prose = "An outlookItem in a [mailFolder](mailfolder.md). Inherits from [outlookItem](outlookitem.md)."
+        path = write_page(folder / "message.md", resource_page("message", "| subject | String | |", prose=prose))
+        assert ResourceCache().type_def(path).bases == ("outlookItem",)
+
     def test_relationships_are_properties_too(self, tmp_path):
         """Navigation properties in the Relationships table belong to the type: request bodies send them."""
         extra = "## Relationships\n| Relationship | Type | Description |\n|:---|:---|:---|\n| attachments | [attachment](attachment.md) collection | |\n"

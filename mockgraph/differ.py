@@ -54,6 +54,7 @@ class _Node:
     example: Any = None  # the documented example value at this place
     item: _Node | None = None  # an array's element
     enum: tuple[str, ...] = ()
+    members: frozenset[str] = frozenset()  # the enumeration's members, case-folded, for `_accepts`
     format: str | None = None  # a key of _FORMATS, or "url"
     odata_type: str | None = None  # type_key of the documented type
     truncated: bool = False
@@ -103,7 +104,7 @@ class ContractChecker:
     ) -> None:
         self.contract = contract
         self._severities = dict(severities or {})
-        self._root = self._object_node(contract.type or "object", contract.properties or None, example, contract.type)
+        self._root = self._root_node(example)
         self._cache: dict[Any, tuple[tuple[Finding, ...], tuple[tuple[tuple[str, ...], _Node], ...]]] = {}
         self._cache_size = cache_size
 
@@ -140,6 +141,17 @@ class ContractChecker:
             truncated=self.contract.truncated,
         )
 
+    def _root_node(self, example: Any) -> _Node:
+        """The documented body: an object of the documented type, or, where the example is an array
+        (OneNote's list of patch commands), an array of such objects."""
+        c = self.contract
+        if isinstance(example, list):
+            item = example[0] if example else None
+            if c.properties:
+                return _Node("array", item=self._object_node(c.type or "object", c.properties, item, c.type))
+            return _node_from_example(example, c.truncated)
+        return self._object_node(c.type or "object", c.properties or None, example, c.type)
+
     def _node_for(self, prop: Property | None, example: Any) -> _Node:
         """The node for a documented property (or, with no row, for the documented example value)."""
         if prop is None:
@@ -150,7 +162,7 @@ class ContractChecker:
             return _Node(f"{prop.type} collection", item=self._node_for(single, item_example))
         kind = prop.type.lower()
         if prop.enum or kind == "enumeration":
-            return _Node(prop.type, codes=frozenset({"string"}), enum=prop.enum)
+            return _Node(prop.type, codes=frozenset({"string"}), enum=prop.enum, members=frozenset(v.casefold() for v in prop.enum))
         if kind in _STRING:
             url = kind == "string" and prop.name.lower().endswith(("url", "uri"))
             return _Node(prop.type, codes=frozenset({"string"}), format="url" if url else (kind if kind in _FORMATS else None))
@@ -281,7 +293,10 @@ class ContractChecker:
 def _accepts(node: _Node, value: Any) -> bool:
     """Whether a value of the right JSON type is also in the node's enumeration or format."""
     if node.enum:
-        return value in node.enum
+        # Graph reads enumeration members without regard to case (the docs' tables often capitalise
+        # them), and a flags enumeration takes several, comma-separated: "automaticReplies, customMailTip".
+        folded = value.casefold()
+        return folded in node.members or all(part.strip() in node.members for part in folded.split(","))
     pattern = _ABSOLUTE_URL if node.format == "url" else _FORMATS[node.format or ""][0]
     return pattern.match(value) is not None
 

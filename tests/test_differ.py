@@ -120,6 +120,24 @@ class TestSmallContracts:
         payload = {"members": [{"id": "6e1a8b4e-0000-4000-8000-000000000000"}, {"id": "nope", "displayName": 3}]}
         assert summary(ContractChecker(contract, None).check(payload)) == [("format", "/members/1/id"), ("type", "/members/1/displayName")]
 
+    def test_enumerations_ignore_case_and_take_flags(self):
+        """A member in another case, or several members joined by commas, are in the enumeration; others are not."""
+        contract = Contract(properties=(Property("visibility", "teamVisibilityType", enum=("Private", "Public")),))
+        checker = ContractChecker(contract, {"visibility": "Public"})
+        for accepted in ("public", "PRIVATE", "Private, public"):
+            assert checker.check({"visibility": accepted}) == (), accepted
+        for refused in ("secret", "public,secret", ""):
+            assert summary(checker.check({"visibility": refused})) == [("enum", "/visibility")], refused
+
+    def test_an_array_body_is_checked_item_by_item(self):
+        """A documented array body (OneNote's patch commands): each item against the table, the array itself expected."""
+        contract = Contract(properties=(Property("target", "String"), Property("action", "String", enum=("append", "replace"))))
+        example = [{"target": "body", "action": "append"}]
+        checker = ContractChecker(contract, example)
+        assert checker.check([{"target": "#p1", "action": "replace"}, {"target": "body", "action": "append"}]) == ()
+        assert summary(checker.check([{"target": "x", "action": "delete", "extra": 1}])) == [("enum", "/0/action"), ("unknown", "/0/extra")]
+        assert summary(checker.check({"target": "x"})) == [("type", "")]
+
     def test_a_payload_sharing_little_with_the_contract(self):
         """However little a payload shares with the contract, each difference is its own finding."""
         checker = ContractChecker(SEED.contract, DOCUMENTED)

@@ -530,9 +530,12 @@ def _name(block: Block) -> str:
 
 
 def _contract_type(body: Body, response_annotation: dict[str, Any]) -> str | None:
-    """The request body's `@odata.type`, else the one the response annotation documents."""
+    """The request body's `@odata.type`, else the one the response annotation documents; none
+    for a body that is not an object (an array of patch commands is not the page it patches)."""
+    if body.is_json and not isinstance(body.json, dict):
+        return None
     candidates = [
-        body.json.get("@odata.type") if body.is_json and isinstance(body.json, dict) else None,
+        body.json.get("@odata.type") if body.is_json else None,
         response_annotation.get("@odata.type"),
         response_annotation.get("@type"),
     ]

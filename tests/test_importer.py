@@ -375,6 +375,19 @@ class TestCrossPageTypes:
         assert [f.kind for f in checker.check({**fixture.request.body.json, "state": "on"})] == ["enum"]
 
 
+class TestArrayBodies:
+    def test_an_array_body_takes_no_type_from_the_response(self, tmp_path):
+        """OneNote's PATCH sends an array of commands: the response's onenotePage is not its contract type."""
+        body = '[{"target": "body", "action": "append", "content": "<p>x</p>"}]'
+        text = EXAMPLE.replace('{"name": "x"}', body).replace('<!-- { "blockType": "response" } -->',
+                                                               '<!-- { "blockType": "response", "@odata.type": "microsoft.graph.onenotePage" } -->')
+        [(_, fixture)] = import_page(write_page(tmp_path, "page-update.md", text), tmp_path).fixtures
+        assert fixture.request.body.json[0]["action"] == "append"
+        assert fixture.contract.type is None
+        checker = ContractChecker(fixture.contract, fixture.request.body.json)
+        assert checker.check([{"target": "#p", "action": "replace", "content": "y"}]) == ()
+
+
 class TestBrokenPages:
     def test_bad_annotation_json_is_reported(self, tmp_path):
         """Unreadable annotation JSON is `bad-annotation`; the response after it has no request."""

@@ -9,7 +9,7 @@ import pytest
 
 from mockgraph.docpage import parse_page
 from mockgraph.doctypes import ResourceCache, parse_type_cell, properties_of_tables, property_tables
-from mockgraph.models import Property
+from mockgraph.models import Property, TypeDef
 from support import DOCS_DIR
 
 V1_RESOURCES = DOCS_DIR / "api-reference" / "v1.0" / "resources"
@@ -266,6 +266,17 @@ class TestInheritance:
         prose = "An outlookItem in a [mailFolder](mailfolder.md). Inherits from [outlookItem](outlookitem.md)."
         path = write_page(folder / "message.md", resource_page("message", "| subject | String | |", prose=prose))
         assert ResourceCache().type_def(path).bases == ("outlookItem",)
+
+    def test_odd_resource_pages_do_not_raise(self, tmp_path):
+        """A baseType that is not a string, a page inheriting from itself, a values heading with no table."""
+        folder = tmp_path / "resources"
+        odd = resource_page("odd", "| a | oddKind | |").replace('"microsoft.graph.odd"', '"microsoft.graph.odd", "baseType": ["x"]')
+        odd_path = write_page(folder / "odd.md", odd + "\n### oddKind values\nNone yet.\n")
+        selfish = resource_page("self", "| b | String | |", prose="Inherits from [self](self.md).")
+        self_path = write_page(folder / "self.md", selfish)
+        cache = ResourceCache()
+        assert cache.type_def(odd_path) == TypeDef("odd", (Property("a", "oddKind"),))
+        assert [p.name for p in cache.type_def(self_path).properties] == ["b"]
 
     def test_relationships_are_properties_too(self, tmp_path):
         """Navigation properties in the Relationships table belong to the type: request bodies send them."""

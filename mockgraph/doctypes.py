@@ -5,6 +5,10 @@ own "Request body" table or by linking a resource page (`../resources/onlinemeet
 exact name (`microsoft.graph.onlineMeeting`, not the lower-case one examples often use) is the one
 its resource page's JSON representation annotation spells. Resource pages are shared by thousands of
 API pages, so `ResourceCache` reads each once.
+
+The documentation spreads one type over several pages: a resource page names its base type and
+often leaves the inherited rows out, and an enumeration's values are tabled once, on whichever page
+first used it. `ResourceCache.type_def` puts a type back together from those pages.
 """
 
 from __future__ import annotations
@@ -355,13 +359,17 @@ def _read_resource(path: Path) -> Resource | None:
     relationships = page.find_section("relationships", exact=True)
     tables = [t for s in (section, relationships) if s is not None for t in property_tables(page, s)]
     annotation = _resource_annotation(page)
-    type_name, base = (annotation.get(key) for key in ("@odata.type", "baseType"))
     return Resource(
-        type=type_name.strip().lstrip("#") or None if isinstance(type_name, str) else None,
+        type=_type_name(annotation.get("@odata.type")),
         properties=properties_of_tables(tables, page),
-        base=base.strip().lstrip("#") or None if isinstance(base, str) else None,
+        base=_type_name(annotation.get("baseType")),
         base_link=_inherits_link(page, section),
     )
+
+
+def _type_name(value: Any) -> str | None:
+    """`#microsoft.graph.entity` -> `microsoft.graph.entity`; None for an empty or non-string value."""
+    return (value.strip().lstrip("#") or None) if isinstance(value, str) else None
 
 
 def _resource_annotation(page: DocPage) -> dict[str, Any]:

@@ -133,7 +133,8 @@ def _progress_line() -> Iterator[_ProgressLine | None]:
 
 
 class _ProgressLine:
-    """"importing page 1,234 of 7,100 (17%)" on one terminal line, redrawn at most ten times a second."""
+    """One terminal line that counts pages, `importing page 1,234 of 7,100 (17%)`, redrawn at most
+    ten times a second."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream

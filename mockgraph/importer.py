@@ -51,7 +51,6 @@ UNPAIRED = frozenset({"no-response", "response-without-request"})
 Progress = Callable[[int, int], None]  # (number of the page being imported, pages in all)
 
 
-
 @dataclass(frozen=True)
 class Diagnostic:
     """Something the importer noticed on a page, at a line a reviewer can jump to."""
@@ -141,9 +140,9 @@ def import_paths(paths: Sequence[Path], root: Path | None = None, progress: Prog
     fixtures: list[tuple[str, Fixture]] = []
     diagnostics: list[Diagnostic] = []
     pages = list(_pages(paths, root))
-    for done, (page, page_root) in enumerate(pages, 1):
+    for number, (page, page_root) in enumerate(pages, 1):
         if progress is not None:
-            progress(done, len(pages))
+            progress(number, len(pages))
         try:
             result = import_page(page, page_root, resources=resources)
         except Exception as exc:  # noqa: BLE001 - one bad page must not stop thousands of others

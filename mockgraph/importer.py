@@ -8,11 +8,13 @@ example: it imports what it can and says, with a `Diagnostic` naming page and li
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,7 @@ __all__ = [
 # Skips of a lone request or response block: not an example with both halves, so not counted as one.
 UNPAIRED = frozenset({"no-response", "response-without-request"})
 
-Progress = Callable[[int, int], None]  # (number of the page being imported, pages in all)
+Progress = Callable[[int, int], None]  # (pages done, pages in all)
 
 
 @dataclass(frozen=True)
@@ -128,31 +130,60 @@ def _kind(d: Diagnostic) -> str:
 # ----------------------------------------------------------------------------------- entry points
 
 
-def import_paths(paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None) -> ImportResult:
+def import_paths(
+    paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None, jobs: int = 1
+) -> ImportResult:
     """Import pages and folders of pages (`*.md`, recursively, in name order).
 
     `root` is what `Source.page` is relative to; by default a folder argument itself, or a file
     argument's folder. A page that fails unexpectedly becomes an `internal-error` diagnostic.
-    `progress` is called before each page with its number and the number of pages in all.
+    `progress` is called after each page with the number of pages done and of pages in all.
+    `jobs` is how many processes may share a large tree (each takes at least `PAGES_PER_JOB`);
+    the result is the same whatever their number.
     """
-    resources = ResourceCache(_resource_folders(paths, root))
+    pages = list(_pages(paths, root))
+    folders = _resource_folders(paths, root)
+    jobs = max(1, min(jobs, len(pages) // PAGES_PER_JOB))
     names = _Names()
     fixtures: list[tuple[str, Fixture]] = []
     diagnostics: list[Diagnostic] = []
-    pages = list(_pages(paths, root))
-    for number, (page, page_root) in enumerate(pages, 1):
-        if progress is not None:
-            progress(number, len(pages))
-        try:
-            result = import_page(page, page_root, resources=resources)
-        except Exception as exc:  # noqa: BLE001 - one bad page must not stop thousands of others
-            rel = _relative(page, page_root)
-            message = f"{type(exc).__name__}: {exc}; page not imported"
-            diagnostics.append(Diagnostic(rel, 1, "internal-error", message, skipped=True))
-            continue
-        fixtures.extend((names.take(name), fixture) for name, fixture in result.fixtures)
-        diagnostics.extend(result.diagnostics)
+    with ExitStack() as stack:
+        if jobs == 1:
+            resources = ResourceCache(folders)
+            results: Iterator[PageImport] = (_import_guarded(page, page_root, resources) for page, page_root in pages)
+        else:
+            context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+            pool = stack.enter_context(ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=(folders,)))
+            results = pool.map(_import_in_worker, pages, chunksize=16)
+        for done, result in enumerate(results, 1):
+            fixtures.extend((names.take(name), fixture) for name, fixture in result.fixtures)
+            diagnostics.extend(result.diagnostics)
+            if progress is not None:
+                progress(done, len(pages))
     return ImportResult(fixtures, diagnostics, len(pages))
+
+
+# A process costs a start (about 0.2 s) and reads the resource pages again: worth it for big trees only.
+PAGES_PER_JOB = 200
+_worker_resources: ResourceCache | None = None
+
+
+def _start_worker(folders: list[Path]) -> None:
+    global _worker_resources  # noqa: PLW0603 - one cache per worker process, made once
+    _worker_resources = ResourceCache(folders)
+
+
+def _import_in_worker(page: tuple[Path, Path]) -> PageImport:
+    return _import_guarded(*page, _worker_resources or ResourceCache())
+
+
+def _import_guarded(page: Path, page_root: Path, resources: ResourceCache) -> PageImport:
+    """`import_page`, with an unexpected failure turned into an `internal-error` diagnostic."""
+    try:
+        return import_page(page, page_root, resources=resources)
+    except Exception as exc:  # noqa: BLE001 - one bad page must not stop thousands of others
+        message = f"{type(exc).__name__}: {exc}; page not imported"
+        return PageImport([], [Diagnostic(_relative(page, page_root), 1, "internal-error", message, skipped=True)])
 
 
 def _resource_folders(paths: Sequence[Path], root: Path | None) -> list[Path]:

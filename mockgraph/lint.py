@@ -33,10 +33,10 @@ def lint_fixture(fixture: Fixture) -> tuple[Finding, ...]:
 
 
 def lint_pages(
-    paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None
+    paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None, jobs: int = 1
 ) -> tuple[list[LintedExample], list[Diagnostic]]:
     """Every documented request example below `paths`, with its findings, and the import's diagnostics."""
-    result = import_paths(paths, root=root, progress=progress)
+    result = import_paths(paths, root=root, progress=progress, jobs=jobs)
     linted = [
         LintedExample(f"{f.source.page}:{f.source.line} {f.source.example}", f, lint_fixture(f)) for _, f in result.fixtures
     ]

@@ -166,6 +166,14 @@ class TestImport:
         assert main(["import", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
         assert "nope: no such page or folder" in capsys.readouterr().err
 
+    def test_jobs_must_be_a_positive_number(self, tmp_path, capsys):
+        """--jobs 0 or --jobs many is a usage error, exit 2, naming the value."""
+        for bad in ("0", "many"):
+            with pytest.raises(SystemExit) as caught:
+                main(["import", str(SEED_PAGE), "--out", str(tmp_path), "--jobs", bad])
+            assert caught.value.code == 2
+            assert f"expected a number of processes, 1 or more, got '{bad}'" in capsys.readouterr().err
+
     def test_progress_is_shown_on_a_terminal_and_cleared(self, tmp_path):
         """With stderr on a terminal, one line counts the pages and is erased before the summary."""
         leader, follower = pty.openpty()

@@ -609,6 +609,15 @@ class TestBrokenPages:
                 result = import_page(page, tmp_path)
                 assert all(d.line >= 1 and d.page == page.name for d in result.diagnostics)
 
+    def test_processes_give_the_same_result(self, monkeypatch):
+        """The sample imported by two processes: the same fixtures, names, diagnostics and progress as by one."""
+        one = import_paths([DOCS_DIR])
+        monkeypatch.setattr(importer, "PAGES_PER_JOB", 10)
+        seen: list[tuple[int, int]] = []
+        two = import_paths([DOCS_DIR], jobs=2, progress=lambda done, total: seen.append((done, total)))
+        assert two.fixtures == one.fixtures and two.diagnostics == one.diagnostics and two.pages == one.pages
+        assert seen == [(n, one.pages) for n in range(1, one.pages + 1)]
+
     def test_internal_errors_do_not_stop_the_run(self, tmp_path, monkeypatch):
         """A page that raises unexpectedly becomes `internal-error`; the next page still imports."""
         write_page(tmp_path, "a.md", EXAMPLE)

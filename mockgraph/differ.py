@@ -8,8 +8,10 @@ is a `type` (or `odata`) finding.
 
 Those findings depend on the shape alone, so they are cached per shape: a conforming payload whose
 values change on every request costs one walk and a dictionary lookup, and deepdiff runs only where
-the shapes differ. Values matter only for enumerations and formats, checked directly on the few
-paths that have them.
+the shapes differ. A shape not seen before is looked up again by its documented keys alone, and its
+undocumented keys are reported directly, so a client that sends a new extra property name on every
+request does not make deepdiff run every time. Values matter only for enumerations and formats,
+checked directly on the few paths that have them.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class _Node:
     odata_type: str | None = None  # type_key of the documented type
     truncated: bool = False
     is_any: bool = False
+    children: dict[str, _Node] = field(default_factory=dict, compare=False, repr=False)  # by documented key, made on first use
 
     @property
     def is_object(self) -> bool:
@@ -69,6 +72,9 @@ class _Node:
 
 
 _ANY = _Node("any", is_any=True)
+
+_Constraints = tuple[tuple[tuple[str, ...], _Node], ...]  # the paths whose values are checked, and their nodes
+_Unknown = tuple[tuple[str, ...], Any, _Node]  # an undocumented key: its path, its value, the object node holding it
 
 
 @dataclass
@@ -104,29 +110,28 @@ class ContractChecker:
         self.contract = contract
         self._severities = dict(severities or {})
         self._root = self._object_node(contract.type or "object", contract.properties or None, example, contract.type)
-        self._cache: dict[Any, tuple[tuple[Finding, ...], tuple[tuple[tuple[str, ...], _Node], ...]]] = {}
         self._cache_size = cache_size
+        # Shape findings by `_signature`, and by `_walk`'s signature (the documented keys alone, so
+        # their findings leave out the `unknown` ones). Both grow only when deepdiff runs.
+        self._cache: dict[Any, tuple[tuple[Finding, ...], _Constraints]] = {}
+        self._documented: dict[Any, tuple[tuple[Finding, ...], _Constraints]] = {}
 
     def check(self, payload: JsonValue) -> tuple[Finding, ...]:
         """Every finding for `payload`, in payload order."""
         signature = _signature(payload)
-        cached = self._cache.get(signature)
+        cached = self._cache.get(signature)  # the usual case: a payload of a shape seen before
+        extra: list[Finding] = []
         if cached is None:
-            cached = self._check_shape(payload)
-            if len(self._cache) >= self._cache_size:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[signature] = cached
+            cached, extra = self._new_shape(payload, signature)
         shape_findings, constraints = cached
-        if not constraints:
-            return shape_findings
-        value_findings = [
+        extra += [
             self._value_finding(path, node, value)
             for path, node in constraints
             if not _accepts(node, value := _at(payload, path))
         ]
-        if not value_findings:
+        if not extra:
             return shape_findings
-        return tuple(sorted(shape_findings + tuple(value_findings), key=lambda f: _order(f, payload)))
+        return tuple(sorted(shape_findings + tuple(extra), key=lambda f: _order(f, payload)))
 
     # ---------------------------------------------------------------------------- the contract
 
@@ -165,9 +170,67 @@ class ContractChecker:
             return self._object_node(nested.name, nested.properties, example, nested.name)
         return _node_from_example(example, self.contract.truncated)
 
+    def _child(self, node: _Node, key: str) -> _Node | None:
+        """The node for a documented key of an object node, made once; None for an undocumented key."""
+        child = node.children.get(key)
+        if child is None:
+            table = node.properties or {}
+            if key not in table and not (isinstance(node.example, dict) and key in node.example):
+                return None  # not kept: a client may send a new undocumented name every time
+            child = node.children[key] = self._node_for(table.get(key), _get(node.example, key))
+        return child
+
+    def _strict(self, node: _Node) -> bool:
+        """Whether an object's documented type is fully known, so that an undocumented key is an error."""
+        return (node.properties is not None and not self.contract.inferred) or not node.truncated
+
     # ----------------------------------------------------------------------- shape and deepdiff
 
-    def _check_shape(self, payload: JsonValue) -> tuple[tuple[Finding, ...], tuple[tuple[tuple[str, ...], _Node], ...]]:
+    def _new_shape(self, payload: JsonValue, signature: Any) -> tuple[tuple[tuple[Finding, ...], _Constraints], list[Finding]]:
+        """Shape findings and constraints for a shape not seen before, and `unknown` findings still
+        to be merged in: the documented keys' shape may have been seen, else deepdiff runs."""
+        unknown: list[_Unknown] = []
+        documented = self._walk(payload, self._root, (), unknown)
+        cached = self._documented.get(documented)
+        if cached is None:
+            findings, constraints = self._check_shape(payload)  # its `unknown` findings included
+            _put(self._documented, documented, (tuple(f for f in findings if f.kind != "unknown"), constraints), self._cache_size)
+            _put(self._cache, signature, (findings, constraints), self._cache_size)
+            return (findings, constraints), []
+        if unknown:  # not remembered by its whole shape: a new undocumented name each time would fill the cache
+            return cached, [self._unknown(path, _code(item), self._strict(node)) for path, item, node in unknown]
+        _put(self._cache, signature, cached, self._cache_size)
+        return cached, []
+
+    def _walk(self, value: Any, node: _Node, path: tuple[str, ...], unknown: list[_Unknown]) -> Any:
+        """`_signature(value)` without the undocumented keys, which go to `unknown` instead. It
+        follows the contract as `_expect` does; where the contract holds a leaf, where a value of the
+        wrong type stands and where any value is allowed, only the JSON type counts."""
+        kind = type(value)
+        if kind is dict and node.is_object:
+            parts = []
+            for key, item in value.items():
+                child = node.children.get(key)
+                if child is None and "@" not in key:
+                    child = self._child(node, key)
+                if child is None:
+                    if key == "@odata.type":  # only its text counts
+                        parts.append((key, str(item)))
+                    elif "@" in key:  # an annotation: `_expect` expects its own shape, so its type will do
+                        parts.append((key, _code(item)))
+                    else:
+                        unknown.append(((*path, key), item, node))
+                elif (item_kind := type(item)) is dict or item_kind is list:
+                    parts.append((key, self._walk(item, child, (*path, key), unknown)))
+                else:
+                    parts.append((key, _CODES.get(item_kind, "object")))
+            return tuple(parts)
+        if kind is list and node.item is not None:
+            item_node = node.item
+            return ("[", *[self._walk(item, item_node, (*path, str(i)), unknown) for i, item in enumerate(value)])
+        return _code(value)
+
+    def _check_shape(self, payload: JsonValue) -> tuple[tuple[Finding, ...], _Constraints]:
         actual = _shape(payload)
         expectation = _Expectation(shape=None)
         expectation.shape = self._expect(payload, self._root, (), expectation)
@@ -201,7 +264,7 @@ class ContractChecker:
             return node.label
         if not isinstance(value, dict):
             return node.label
-        out.strict[path] = (node.properties is not None and not self.contract.inferred) or not node.truncated
+        out.strict[path] = self._strict(node)
         expected: dict[str, Any] = {}
         for key, item in value.items():
             if key == "@odata.type":
@@ -213,8 +276,7 @@ class ContractChecker:
                     out.odata[(*path, key)] = (node.label.removesuffix(" object"), str(item).lstrip("#"))
             elif "@" in key:
                 expected[key] = _shape(item)  # instance annotations and @odata.bind links
-            elif (node.properties and key in node.properties) or (isinstance(node.example, dict) and key in node.example):
-                child = self._node_for((node.properties or {}).get(key), _get(node.example, key))
+            elif (child := self._child(node, key)) is not None:
                 expected[key] = self._expect(item, child, (*path, key), out)
         for key, prop in self._expected_keys(node):
             if key not in value:
@@ -235,9 +297,7 @@ class ContractChecker:
     def _finding(self, report: str, path: tuple[str, ...], t1: Any, t2: Any, exp: _Expectation) -> Finding:
         pointer, name = json_pointer(path), _name(path)
         if report == "dictionary_item_added":
-            strict = exp.strict.get(path[:-1], True)
-            return self._make("unknown", pointer, "not documented", _describe(t2), f"{name} is not a documented property",
-                              default="error" if strict else "warning")
+            return self._unknown(path, _describe(t2), exp.strict.get(path[:-1], True))
         if report == "dictionary_item_removed":
             prop = exp.missing.get(path)
             required = prop is not None and prop.required
@@ -250,6 +310,10 @@ class ContractChecker:
             message = f"@odata.type names {sent}, the documented type is {documented}"
             return self._make("odata", pointer, documented, sent, message, default="warning")
         return self._make("type", pointer, _describe(t1), _describe(t2), f"{name} should be {_describe(t1)}, got {_describe(t2)}")
+
+    def _unknown(self, path: tuple[str, ...], described: str, strict: bool) -> Finding:
+        return self._make("unknown", json_pointer(path), "not documented", described, f"{_name(path)} is not a documented property",
+                          default="error" if strict else "warning")
 
     # ---------------------------------------------------------------------------- values
 
@@ -264,6 +328,13 @@ class ContractChecker:
 
     def _make(self, kind: str, pointer: str, expected: str, actual: str, message: str, default: str = "error") -> Finding:
         return Finding(kind, self._severities.get(kind, default), pointer, expected, actual, message)
+
+
+def _put(cache: dict[Any, Any], key: Any, value: Any, size: int) -> None:
+    """Add to a bounded cache, dropping its oldest entry when full."""
+    if len(cache) >= size:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 def _accepts(node: _Node, value: Any) -> bool:

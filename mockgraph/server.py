@@ -76,6 +76,7 @@ class ServerState:
     checkers: dict[str, ContractChecker | None] = field(default_factory=dict)  # made on first use
     answers: dict[tuple[str, str, str, str, bytes], _Answer] = field(default_factory=dict)
     matches: dict[tuple[str, str, str], Route] = field(default_factory=dict)  # (method, raw path, Prefer)
+    clean: dict[tuple[str, bool], _Answer] = field(default_factory=dict)  # by (fixture, checked): see `_answer_for`
     ids: RequestIds = field(default_factory=lambda: RequestIds())
 
     def remember(self, key: tuple[str, str, str, str, bytes], answer: _Answer) -> None:
@@ -287,6 +288,7 @@ def _add_fixture(state: ServerState, name: str, fixture: Fixture) -> None:
     state.checkers.pop(name, None)
     state.answers.clear()  # a remembered answer may come from the recording this one replaces
     state.matches.clear()  # and a remembered match may now have rivals that the body decides between
+    state.clean.clear()  # and so may an answer shared by conforming payloads
 
 
 def _answer(state: ServerState, method: str, raw_path: str, content_type: str, prefer: str, body: bytes) -> _Answer:
@@ -297,9 +299,21 @@ def _answer(state: ServerState, method: str, raw_path: str, content_type: str, p
     findings = checker.check(payload) if checker is not None else ()
     if state.settings.strict and any(f.severity == "error" for f in findings):
         raise _contract_error(route.name, findings)
-    prepared = state.responses[route.name]
-    headers = {**prepared.headers, CONTRACT_HEADER: contract_summary(findings)} if checker else prepared.headers
-    return _Answer(prepared.status, headers, prepared.body, route.name, findings)
+    return _answer_for(state, route.name, checker is not None, findings)
+
+
+def _answer_for(state: ServerState, name: str, checked: bool, findings: tuple[Finding, ...]) -> _Answer:
+    """A fixture's answer depends on the findings alone, so every payload without findings (the
+    usual case) shares one, built once. Answers with findings are built each time: their findings
+    seldom repeat (enum and format findings quote the value), and hashing them costs more than it saves."""
+    if not findings and (answer := state.clean.get((name, checked))) is not None:
+        return answer
+    prepared = state.responses[name]
+    headers = {**prepared.headers, CONTRACT_HEADER: contract_summary(findings)} if checked else prepared.headers
+    answer = _Answer(prepared.status, headers, prepared.body, name, findings)
+    if not findings:
+        state.clean[(name, checked)] = answer  # two a fixture at most: no bound needed
+    return answer
 
 
 def _route(state: ServerState, method: str, raw_path: str, prefer: str, payload: JsonValue) -> Route:

@@ -17,8 +17,10 @@ checked directly on the few paths that have them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import getitem
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -73,7 +75,9 @@ class _Node:
 
 _ANY = _Node("any", is_any=True)
 
-_Constraints = tuple[tuple[tuple[str, ...], _Node], ...]  # the paths whose values are checked, and their nodes
+# The values a shape's payloads must have checked: path, node, the keys that reach the value (list
+# indexes as int) and the test it must pass (a frozenset's __contains__, or a pattern's match).
+_Constraints = tuple[tuple[tuple[str, ...], _Node, tuple[str | int, ...], Callable[[str], object]], ...]
 _Unknown = tuple[tuple[str, ...], Any, _Node]  # an undocumented key: its path, its value, the object node holding it
 
 
@@ -126,8 +130,8 @@ class ContractChecker:
         shape_findings, constraints = cached
         extra += [
             self._value_finding(path, node, value)
-            for path, node in constraints
-            if not _accepts(node, value := _at(payload, path))
+            for path, node, keys, accepts in constraints
+            if not accepts(value := reduce(getitem, keys, payload))
         ]
         if not extra:
             return shape_findings
@@ -235,7 +239,7 @@ class ContractChecker:
         expectation = _Expectation(shape=None)
         expectation.shape = self._expect(payload, self._root, (), expectation)
         if expectation.shape == actual:  # the fast path: deepdiff only where something differs
-            return (), tuple(expectation.constraints)
+            return (), _constraints(payload, expectation.constraints)
         # threshold_to_diff_deeper=0: however little two objects share, report their keys one by one
         # (by default deepdiff reports a very different object as one changed value).
         diff = DeepDiff(expectation.shape, actual, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
@@ -245,7 +249,7 @@ class ContractChecker:
                 path = tuple(str(p) for p in item.path(output_format="list"))
                 findings.append(self._finding(report, path, item.t1, item.t2, expectation))
         findings.sort(key=lambda f: _order(f, payload))
-        return tuple(findings), tuple(expectation.constraints)
+        return tuple(findings), _constraints(payload, expectation.constraints)
 
     def _expect(self, value: Any, node: _Node, path: tuple[str, ...], out: _Expectation) -> Any:
         """The shape the contract expects where the payload holds `value`; equal to its shape where it conforms."""
@@ -318,7 +322,7 @@ class ContractChecker:
     # ---------------------------------------------------------------------------- values
 
     def _value_finding(self, path: tuple[str, ...], node: _Node, value: Any) -> Finding:
-        """The finding for a value `_accepts` refused."""
+        """The finding for a value its constraint refused."""
         pointer, name = json_pointer(path), _name(path)
         if node.enum:
             allowed = ", ".join(node.enum)
@@ -337,12 +341,16 @@ def _put(cache: dict[Any, Any], key: Any, value: Any, size: int) -> None:
     cache[key] = value
 
 
-def _accepts(node: _Node, value: Any) -> bool:
-    """Whether a value of the right JSON type is also in the node's enumeration or format."""
+def _constraints(payload: Any, found: list[tuple[tuple[str, ...], _Node]]) -> _Constraints:
+    """The constraints `_expect` found, made quick to apply to every payload of the same shape."""
+    return tuple((path, node, _keys(payload, path), _accepts(node)) for path, node in found)
+
+
+def _accepts(node: _Node) -> Callable[[str], object]:
+    """The test a string of the right JSON type must also pass: the node's enumeration or format."""
     if node.enum:
-        return value in node.enum
-    pattern = _ABSOLUTE_URL if node.format == "url" else _FORMATS[node.format or ""][0]
-    return pattern.match(value) is not None
+        return frozenset(node.enum).__contains__
+    return (_ABSOLUTE_URL if node.format == "url" else _FORMATS[node.format or ""][0]).match
 
 
 def _node_from_example(example: Any, truncated: bool) -> _Node:
@@ -364,6 +372,7 @@ def _odata_of(example: dict[str, Any]) -> str | None:
 
 # Parsed JSON holds exactly these types, so a lookup by type() names them (faster than isinstance).
 _CODES = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+_LEAVES = {kind: code for kind, code in _CODES.items() if kind not in (dict, list)}  # no call per leaf in `_signature`
 
 
 def _code(value: Any) -> str:
@@ -381,13 +390,14 @@ def _shape(value: Any) -> Any:
 def _signature(value: Any) -> Any:
     """A hashable stand-in for `_shape(value)`: equal signatures, equal shape findings.
 
-    It runs on every checked payload, so it dispatches on type() and builds lists, not generators.
+    It runs on every checked payload, so it dispatches on type(), builds lists, not generators, and
+    calls itself only for objects and arrays.
     """
     kind = type(value)
     if kind is dict:
-        return tuple([(k, v if k == "@odata.type" else _signature(v)) for k, v in value.items()])
+        return tuple([(k, v if k == "@odata.type" else (_LEAVES.get(type(v)) or _signature(v))) for k, v in value.items()])
     if kind is list:
-        return ("[", *[_signature(v) for v in value])
+        return ("[", *[_LEAVES.get(type(v)) or _signature(v) for v in value])
     return _CODES.get(kind, "object")
 
 
@@ -403,10 +413,13 @@ def _get(example: Any, key: str) -> Any:
     return example.get(key) if isinstance(example, dict) else None
 
 
-def _at(payload: Any, path: tuple[str, ...]) -> Any:
+def _keys(payload: Any, path: tuple[str, ...]) -> tuple[str | int, ...]:
+    keys: list[str | int] = []
     for part in path:
-        payload = payload[int(part)] if isinstance(payload, list) else payload[part]
-    return payload
+        key = int(part) if isinstance(payload, list) else part
+        keys.append(key)
+        payload = payload[key]
+    return tuple(keys)
 
 
 def _name(path: tuple[str, ...]) -> str:

@@ -17,7 +17,8 @@ checked directly on the few paths that have them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import getitem
@@ -75,9 +76,12 @@ class _Node:
 
 _ANY = _Node("any", is_any=True)
 
-# The values a shape's payloads must have checked: path, node, the keys that reach the value (list
-# indexes as int) and the test it must pass (a frozenset's __contains__, or a pattern's match).
-_Constraints = tuple[tuple[tuple[str, ...], _Node, tuple[str | int, ...], Callable[[str], object]], ...]
+_Found = list[tuple[tuple[str, ...], _Node]]  # the places `_expect` found whose values are checked, in payload order
+# The same, made quick to apply to each payload of a shape: path, node, the keys that reach the
+# value (list indexes as int), the test it must pass (a frozenset's __contains__, or a pattern's
+# match), and where among the shape's findings a value finding goes.
+_Constraints = tuple[tuple[tuple[str, ...], _Node, tuple[str | int, ...], Callable[[str], object], int], ...]
+_Entry = tuple[tuple[Finding, ...], _Constraints]  # what the caches keep of a shape: its findings, sorted, and constraints
 _Unknown = tuple[tuple[str, ...], Any, _Node]  # an undocumented key: its path, its value, the object node holding it
 
 
@@ -87,7 +91,7 @@ class _Expectation:
 
     shape: Any
     missing: dict[tuple[str, ...], Property | None] = field(default_factory=dict)  # path -> its row
-    constraints: list[tuple[tuple[str, ...], _Node]] = field(default_factory=list)  # values to check
+    constraints: _Found = field(default_factory=list)  # values to check
     strict: dict[tuple[str, ...], bool] = field(default_factory=dict)  # object path -> type fully known
     odata: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # path -> (documented, sent)
 
@@ -117,25 +121,28 @@ class ContractChecker:
         self._cache_size = cache_size
         # Shape findings by `_signature`, and by `_walk`'s signature (the documented keys alone, so
         # their findings leave out the `unknown` ones). Both grow only when deepdiff runs.
-        self._cache: dict[Any, tuple[tuple[Finding, ...], _Constraints]] = {}
-        self._documented: dict[Any, tuple[tuple[Finding, ...], _Constraints]] = {}
+        self._cache: dict[Any, _Entry] = {}
+        self._documented: dict[Any, _Entry] = {}
 
     def check(self, payload: JsonValue) -> tuple[Finding, ...]:
         """Every finding for `payload`, in payload order."""
         signature = _signature(payload)
         cached = self._cache.get(signature)  # the usual case: a payload of a shape seen before
-        extra: list[Finding] = []
+        unknown: list[Finding] = []
         if cached is None:
-            cached, extra = self._new_shape(payload, signature)
+            cached, unknown = self._new_shape(payload, signature)
         shape_findings, constraints = cached
-        extra += [
-            self._value_finding(path, node, value)
-            for path, node, keys, accepts in constraints
+        value_findings = [
+            (at, self._value_finding(path, node, value))
+            for path, node, keys, accepts, at in constraints
             if not accepts(value := reduce(getitem, keys, payload))
         ]
-        if not extra:
+        if unknown:  # undocumented keys shift the places of the others: sort them all
+            every = (*shape_findings, *unknown, *(f for _, f in value_findings))
+            return tuple(sorted(every, key=lambda f: _order(f, payload)))
+        if not value_findings:
             return shape_findings
-        return tuple(sorted(shape_findings + tuple(extra), key=lambda f: _order(f, payload)))
+        return _merge(shape_findings, value_findings)
 
     # ---------------------------------------------------------------------------- the contract
 
@@ -190,21 +197,23 @@ class ContractChecker:
 
     # ----------------------------------------------------------------------- shape and deepdiff
 
-    def _new_shape(self, payload: JsonValue, signature: Any) -> tuple[tuple[tuple[Finding, ...], _Constraints], list[Finding]]:
+    def _new_shape(self, payload: JsonValue, signature: Any) -> tuple[_Entry, list[Finding]]:
         """Shape findings and constraints for a shape not seen before, and `unknown` findings still
         to be merged in: the documented keys' shape may have been seen, else deepdiff runs."""
         unknown: list[_Unknown] = []
         documented = self._walk(payload, self._root, (), unknown)
         cached = self._documented.get(documented)
         if cached is None:
-            findings, constraints = self._check_shape(payload)  # its `unknown` findings included
-            _put(self._documented, documented, (tuple(f for f in findings if f.kind != "unknown"), constraints), self._cache_size)
-            _put(self._cache, signature, (findings, constraints), self._cache_size)
-            return (findings, constraints), []
+            findings, found = self._check_shape(payload)  # its `unknown` findings included
+            documented_findings = tuple(f for f in findings if f.kind != "unknown")
+            _put(self._documented, documented, _entry(payload, documented_findings, found), self._cache_size)
+            entry = _put(self._cache, signature, _entry(payload, findings, found), self._cache_size)
+            return entry, []
         if unknown:  # not remembered by its whole shape: a new undocumented name each time would fill the cache
             return cached, [self._unknown(path, _code(item), self._strict(node)) for path, item, node in unknown]
-        _put(self._cache, signature, cached, self._cache_size)
-        return cached, []
+        findings, constraints = cached
+        entry = _entry(payload, findings, [(path, node) for path, node, *_ in constraints])
+        return _put(self._cache, signature, entry, self._cache_size), []
 
     def _walk(self, value: Any, node: _Node, path: tuple[str, ...], unknown: list[_Unknown]) -> Any:
         """`_signature(value)` without the undocumented keys, which go to `unknown` instead. It
@@ -234,12 +243,12 @@ class ContractChecker:
             return ("[", *[self._walk(item, item_node, (*path, str(i)), unknown) for i, item in enumerate(value)])
         return _code(value)
 
-    def _check_shape(self, payload: JsonValue) -> tuple[tuple[Finding, ...], _Constraints]:
+    def _check_shape(self, payload: JsonValue) -> tuple[tuple[Finding, ...], _Found]:
         actual = _shape(payload)
         expectation = _Expectation(shape=None)
         expectation.shape = self._expect(payload, self._root, (), expectation)
         if expectation.shape == actual:  # the fast path: deepdiff only where something differs
-            return (), _constraints(payload, expectation.constraints)
+            return (), expectation.constraints
         # threshold_to_diff_deeper=0: however little two objects share, report their keys one by one
         # (by default deepdiff reports a very different object as one changed value).
         diff = DeepDiff(expectation.shape, actual, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
@@ -249,7 +258,7 @@ class ContractChecker:
                 path = tuple(str(p) for p in item.path(output_format="list"))
                 findings.append(self._finding(report, path, item.t1, item.t2, expectation))
         findings.sort(key=lambda f: _order(f, payload))
-        return tuple(findings), _constraints(payload, expectation.constraints)
+        return tuple(findings), expectation.constraints
 
     def _expect(self, value: Any, node: _Node, path: tuple[str, ...], out: _Expectation) -> Any:
         """The shape the contract expects where the payload holds `value`; equal to its shape where it conforms."""
@@ -334,16 +343,33 @@ class ContractChecker:
         return Finding(kind, self._severities.get(kind, default), pointer, expected, actual, message)
 
 
-def _put(cache: dict[Any, Any], key: Any, value: Any, size: int) -> None:
+def _put(cache: dict[Any, _Entry], key: Any, value: _Entry, size: int) -> _Entry:
     """Add to a bounded cache, dropping its oldest entry when full."""
     if len(cache) >= size:
         cache.pop(next(iter(cache)))
     cache[key] = value
+    return value
 
 
-def _constraints(payload: Any, found: list[tuple[tuple[str, ...], _Node]]) -> _Constraints:
-    """The constraints `_expect` found, made quick to apply to every payload of the same shape."""
-    return tuple((path, node, _keys(payload, path), _accepts(node)) for path, node in found)
+def _entry(payload: Any, findings: tuple[Finding, ...], found: _Found) -> _Entry:
+    """A cache entry: the constraints made quick to apply to every payload of the shape, and the place
+    of each one's value finding among the findings, which is the same for all those payloads."""
+    places = [_order(f, payload) for f in findings]
+    return findings, tuple(
+        (path, node, _keys(payload, path), _accepts(node), bisect_right(places, _position(payload, path))) for path, node in found
+    )
+
+
+def _merge(findings: tuple[Finding, ...], inserts: list[tuple[int, Finding]]) -> tuple[Finding, ...]:
+    """`findings` with each finding of `inserts` put at its index (indexes in order, as constraints are)."""
+    merged: list[Finding] = []
+    start = 0
+    for at, finding in inserts:
+        merged += findings[start:at]
+        merged.append(finding)
+        start = at
+    merged += findings[start:]
+    return tuple(merged)
 
 
 def _accepts(node: _Node) -> Callable[[str], object]:
@@ -439,10 +465,13 @@ def json_pointer(path: tuple[str, ...]) -> str:
 
 def _order(finding: Finding, payload: Any) -> tuple[int, ...]:
     """Findings in the order their places appear in the payload; a place it lacks sorts last."""
+    return _position(payload, [part.replace("~1", "/").replace("~0", "~") for part in finding.path.split("/")[1:]])
+
+
+def _position(payload: Any, path: Iterable[str]) -> tuple[int, ...]:
     position: list[int] = []
     value = payload
-    for part in finding.path.split("/")[1:]:
-        part = part.replace("~1", "/").replace("~0", "~")
+    for part in path:
         if isinstance(value, dict) and part in value:
             position.append(list(value).index(part))
             value = value[part]

@@ -86,6 +86,15 @@ class TestSeed:
         assert summary(seed.check(conforming(accessLevel="nobody"))) == [("enum", "/accessLevel")]
         assert seed.check(conforming(accessLevel="locked")) == ()
 
+    def test_value_findings_take_their_places_among_cached_ones(self, seed):
+        """On a cached shape, enumeration and format findings still come in payload order among the others."""
+        for start, access in (("2026-01-01T00:00:00Z", "nobody"), ("tomorrow", "everyone"), ("tomorrow", "nobody")):
+            payload = conforming(isBroadcast="yes", startDateTime=start, accessLevel=access, extra=1)
+            del payload["joinUrl"]
+            expected = [("format", "/startDateTime")] * (start == "tomorrow") + [("type", "/isBroadcast")]
+            expected += [("enum", "/accessLevel")] * (access == "nobody") + [("unknown", "/extra"), ("missing", "/joinUrl")]
+            assert summary(seed.check(payload)) == expected
+
     def test_severities_are_configurable(self):
         """A severity set per kind replaces the default."""
         checker = ContractChecker(SEED.contract, DOCUMENTED, severities={"enum": "warning", "missing": "error"})

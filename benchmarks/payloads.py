@@ -13,8 +13,8 @@ on every request, in two families:
   `joinUrl`. Every payload breaks the same rules, so the server's contract header is the same on
   every answer and the load generator can check it on each one. The names stay fixed: the issue
   asks for changed values, and the checker reuses its work per payload shape, as designed. (A
-  client inventing new property names on every request defeats that reuse; each new shape costs
-  a full deepdiff, about 1.5 ms on this payload, measured in an earlier run of this bench.)
+  client inventing new property names on every request used to defeat that reuse, at about 1.5 ms
+  a request; since `c1674f0` the checker looks such a shape up by its documented keys.)
 
 Bodies are built from the request index alone, so a run is reproducible.
 """

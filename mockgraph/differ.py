@@ -8,15 +8,20 @@ is a `type` (or `odata`) finding.
 
 Those findings depend on the shape alone, so they are cached per shape: a conforming payload whose
 values change on every request costs one walk and a dictionary lookup, and deepdiff runs only where
-the shapes differ. Values matter only for enumerations and formats, checked directly on the few
-paths that have them.
+the shapes differ. A shape not seen before is looked up again by its documented keys alone, and its
+undocumented keys are reported directly, so a client that sends a new extra property name on every
+request does not make deepdiff run every time. Values matter only for enumerations and formats,
+checked directly on the few paths that have them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import getitem
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -59,6 +64,8 @@ class _Node:
     odata_type: str | None = None  # type_key of the documented type
     truncated: bool = False
     is_any: bool = False
+    children: dict[str, _Node] = field(default_factory=dict, compare=False, repr=False)  # by documented key, made on first use
+    derived: dict[str, _Node | None] = field(default_factory=dict, compare=False, repr=False)  # by sent @odata.type, see `_as_sent`
 
     @property
     def is_object(self) -> bool:
@@ -71,6 +78,14 @@ class _Node:
 
 _ANY = _Node("any", is_any=True)
 
+_Found = list[tuple[tuple[str, ...], _Node]]  # the places `_expect` found whose values are checked, in payload order
+# The same, made quick to apply to each payload of a shape: path, node, the keys that reach the
+# value (list indexes as int), the test it must pass (`_accepts`: the enumeration's, or a pattern's
+# match), and where among the shape's findings a value finding goes.
+_Constraints = tuple[tuple[tuple[str, ...], _Node, tuple[str | int, ...], Callable[[str], object], int], ...]
+_Entry = tuple[tuple[Finding, ...], _Constraints]  # what the caches keep of a shape: its findings, sorted, and constraints
+_Unknown = tuple[tuple[str, ...], Any, _Node]  # an undocumented key: its path, its value, the object node holding it
+
 
 @dataclass
 class _Expectation:
@@ -78,7 +93,7 @@ class _Expectation:
 
     shape: Any
     missing: dict[tuple[str, ...], Property | None] = field(default_factory=dict)  # path -> its row
-    constraints: list[tuple[tuple[str, ...], _Node]] = field(default_factory=list)  # values to check
+    constraints: _Found = field(default_factory=list)  # values to check
     strict: dict[tuple[str, ...], bool] = field(default_factory=dict)  # object path -> type fully known
     odata: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # path -> (documented, sent)
 
@@ -105,29 +120,31 @@ class ContractChecker:
         self.contract = contract
         self._severities = dict(severities or {})
         self._root = self._root_node(example)
-        self._cache: dict[Any, tuple[tuple[Finding, ...], tuple[tuple[tuple[str, ...], _Node], ...]]] = {}
         self._cache_size = cache_size
+        # Shape findings by `_signature`, and by `_walk`'s signature (the documented keys alone, so
+        # their findings leave out the `unknown` ones). Both grow only when deepdiff runs.
+        self._cache: dict[Any, _Entry] = {}
+        self._documented: dict[Any, _Entry] = {}
 
     def check(self, payload: JsonValue) -> tuple[Finding, ...]:
         """Every finding for `payload`, in payload order."""
         signature = _signature(payload)
-        cached = self._cache.get(signature)
+        cached = self._cache.get(signature)  # the usual case: a payload of a shape seen before
+        unknown: list[Finding] = []
         if cached is None:
-            cached = self._check_shape(payload)
-            if len(self._cache) >= self._cache_size:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[signature] = cached
+            cached, unknown = self._new_shape(payload, signature)
         shape_findings, constraints = cached
-        if not constraints:
-            return shape_findings
         value_findings = [
-            self._value_finding(path, node, value)
-            for path, node in constraints
-            if not _accepts(node, value := _at(payload, path))
+            (at, self._value_finding(path, node, value))
+            for path, node, keys, accepts, at in constraints
+            if not accepts(value := reduce(getitem, keys, payload))
         ]
+        if unknown:  # undocumented keys shift the places of the others: sort them all
+            every = (*shape_findings, *unknown, *(f for _, f in value_findings))
+            return tuple(sorted(every, key=lambda f: _order(f, payload)))
         if not value_findings:
             return shape_findings
-        return tuple(sorted(shape_findings + tuple(value_findings), key=lambda f: _order(f, payload)))
+        return _merge(shape_findings, value_findings)
 
     # ---------------------------------------------------------------------------- the contract
 
@@ -177,22 +194,87 @@ class ContractChecker:
             return self._object_node(nested.name, nested.properties, example, nested.name)
         return _node_from_example(example, self.contract.truncated)
 
-    def _derived_node(self, node: _Node, sent_type: str) -> _Node | None:
-        """The node for a type derived from `node`'s, which a payload names in its `@odata.type`
-        (a fileAttachment where an attachment is documented); None unless the contract knows it."""
-        derived = self.contract.type_named(sent_type)
-        if derived is None or node.odata_type not in {type_key(b) for b in derived.bases}:
-            return None
-        return self._object_node(derived.name, derived.properties, node.example, derived.name)
+    def _as_sent(self, node: _Node, value: dict[str, Any]) -> _Node:
+        """`node`, or, where the object's `@odata.type` names a type the contract knows as derived
+        from `node`'s (a fileAttachment where an attachment is documented), that type's node."""
+        sent = value.get("@odata.type")
+        if node.odata_type is None or not isinstance(sent, str) or (key := type_key(sent)) == node.odata_type:
+            return node
+        if key not in node.derived:  # made once per documented place and sent type
+            typedef = self.contract.type_named(sent)
+            derives = typedef is not None and node.odata_type in {type_key(b) for b in typedef.bases}
+            node.derived[key] = self._object_node(typedef.name, typedef.properties, node.example, typedef.name) if derives else None
+        return node.derived[key] or node
+
+    def _child(self, node: _Node, key: str) -> _Node | None:
+        """The node for a documented key of an object node, made once; None for an undocumented key."""
+        child = node.children.get(key)
+        if child is None:
+            table = node.properties or {}
+            if key not in table and not (isinstance(node.example, dict) and key in node.example):
+                return None  # not kept: a client may send a new undocumented name every time
+            child = node.children[key] = self._node_for(table.get(key), _get(node.example, key))
+        return child
+
+    def _strict(self, node: _Node) -> bool:
+        """Whether an object's documented type is fully known, so that an undocumented key is an error."""
+        return (node.properties is not None and not self.contract.inferred) or not node.truncated
 
     # ----------------------------------------------------------------------- shape and deepdiff
 
-    def _check_shape(self, payload: JsonValue) -> tuple[tuple[Finding, ...], tuple[tuple[tuple[str, ...], _Node], ...]]:
+    def _new_shape(self, payload: JsonValue, signature: Any) -> tuple[_Entry, list[Finding]]:
+        """Shape findings and constraints for a shape not seen before, and `unknown` findings still
+        to be merged in: the documented keys' shape may have been seen, else deepdiff runs."""
+        unknown: list[_Unknown] = []
+        documented = self._walk(payload, self._root, (), unknown)
+        cached = self._documented.get(documented)
+        if cached is None:
+            findings, found = self._check_shape(payload)  # its `unknown` findings included
+            documented_findings = tuple(f for f in findings if f.kind != "unknown")
+            _put(self._documented, documented, _entry(payload, documented_findings, found), self._cache_size)
+            entry = _put(self._cache, signature, _entry(payload, findings, found), self._cache_size)
+            return entry, []
+        if unknown:  # not remembered by its whole shape: a new undocumented name each time would fill the cache
+            return cached, [self._unknown(path, _code(item), self._strict(node)) for path, item, node in unknown]
+        findings, constraints = cached
+        entry = _entry(payload, findings, [(path, node) for path, node, *_ in constraints])
+        return _put(self._cache, signature, entry, self._cache_size), []
+
+    def _walk(self, value: Any, node: _Node, path: tuple[str, ...], unknown: list[_Unknown]) -> Any:
+        """`_signature(value)` without the undocumented keys, which go to `unknown` instead. It
+        follows the contract as `_expect` does; where the contract holds a leaf, where a value of the
+        wrong type stands and where any value is allowed, only the JSON type counts."""
+        kind = type(value)
+        if kind is dict and node.is_object:
+            node = self._as_sent(node, value)
+            parts = []
+            for key, item in value.items():
+                child = node.children.get(key)
+                if child is None and "@" not in key:
+                    child = self._child(node, key)
+                if child is None:
+                    if key == "@odata.type":  # only its text counts
+                        parts.append((key, str(item)))
+                    elif "@" in key:  # an annotation: `_expect` expects its own shape, so its type will do
+                        parts.append((key, _code(item)))
+                    else:
+                        unknown.append(((*path, key), item, node))
+                elif (item_kind := type(item)) is dict or item_kind is list:
+                    parts.append((key, self._walk(item, child, (*path, key), unknown)))
+                else:
+                    parts.append((key, _CODES.get(item_kind, "object")))
+            return tuple(parts)
+        if kind is list and node.item is not None:
+            item_node = node.item
+            return ("[", *[self._walk(item, item_node, (*path, str(i)), unknown) for i, item in enumerate(value)])
+        return _code(value)
+
+    def _check_shape(self, payload: JsonValue) -> tuple[tuple[Finding, ...], _Found]:
         actual = _shape(payload)
         expectation = _Expectation(shape=None)
         expectation.shape = self._expect(payload, self._root, (), expectation)
         if expectation.shape == actual:  # the fast path: deepdiff only where something differs
-            return (), tuple(expectation.constraints)
+            return (), expectation.constraints
         # threshold_to_diff_deeper=0: however little two objects share, report their keys one by one
         # (by default deepdiff reports a very different object as one changed value).
         diff = DeepDiff(expectation.shape, actual, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
@@ -202,7 +284,7 @@ class ContractChecker:
                 path = tuple(str(p) for p in item.path(output_format="list"))
                 findings.append(self._finding(report, path, item.t1, item.t2, expectation))
         findings.sort(key=lambda f: _order(f, payload))
-        return tuple(findings), tuple(expectation.constraints)
+        return tuple(findings), expectation.constraints
 
     def _expect(self, value: Any, node: _Node, path: tuple[str, ...], out: _Expectation) -> Any:
         """The shape the contract expects where the payload holds `value`; equal to its shape where it conforms."""
@@ -221,10 +303,8 @@ class ContractChecker:
             return node.label
         if not isinstance(value, dict):
             return node.label
-        sent_type = value.get("@odata.type")
-        if isinstance(sent_type, str) and node.odata_type not in (None, type_key(sent_type)):
-            node = self._derived_node(node, sent_type) or node
-        out.strict[path] = (node.properties is not None and not self.contract.inferred) or not node.truncated
+        node = self._as_sent(node, value)
+        out.strict[path] = self._strict(node)
         expected: dict[str, Any] = {}
         for key, item in value.items():
             if key == "@odata.type":
@@ -236,8 +316,7 @@ class ContractChecker:
                     out.odata[(*path, key)] = (node.label.removesuffix(" object"), str(item).lstrip("#"))
             elif "@" in key:
                 expected[key] = _shape(item)  # instance annotations and @odata.bind links
-            elif (node.properties and key in node.properties) or (isinstance(node.example, dict) and key in node.example):
-                child = self._node_for((node.properties or {}).get(key), _get(node.example, key))
+            elif (child := self._child(node, key)) is not None:
                 expected[key] = self._expect(item, child, (*path, key), out)
         for key, prop in self._expected_keys(node):
             if key not in value:
@@ -258,9 +337,7 @@ class ContractChecker:
     def _finding(self, report: str, path: tuple[str, ...], t1: Any, t2: Any, exp: _Expectation) -> Finding:
         pointer, name = json_pointer(path), _name(path)
         if report == "dictionary_item_added":
-            strict = exp.strict.get(path[:-1], True)
-            return self._make("unknown", pointer, "not documented", _describe(t2), f"{name} is not a documented property",
-                              default="error" if strict else "warning")
+            return self._unknown(path, _describe(t2), exp.strict.get(path[:-1], True))
         if report == "dictionary_item_removed":
             prop = exp.missing.get(path)
             required = prop is not None and prop.required
@@ -275,10 +352,14 @@ class ContractChecker:
             return self._make("odata", pointer, documented, sent, message, default="warning")
         return self._make("type", pointer, _describe(t1), _describe(t2), f"{name} should be {_describe(t1)}, got {_describe(t2)}")
 
+    def _unknown(self, path: tuple[str, ...], described: str, strict: bool) -> Finding:
+        return self._make("unknown", json_pointer(path), "not documented", described, f"{_name(path)} is not a documented property",
+                          default="error" if strict else "warning")
+
     # ---------------------------------------------------------------------------- values
 
     def _value_finding(self, path: tuple[str, ...], node: _Node, value: Any) -> Finding:
-        """The finding for a value `_accepts` refused."""
+        """The finding for a value its constraint refused."""
         pointer, name = json_pointer(path), _name(path)
         if node.enum:
             allowed = ", ".join(node.enum)
@@ -290,15 +371,48 @@ class ContractChecker:
         return Finding(kind, self._severities.get(kind, default), pointer, expected, actual, message)
 
 
-def _accepts(node: _Node, value: Any) -> bool:
-    """Whether a value of the right JSON type is also in the node's enumeration or format."""
+def _put(cache: dict[Any, _Entry], key: Any, value: _Entry, size: int) -> _Entry:
+    """Add to a bounded cache, dropping its oldest entry when full."""
+    if len(cache) >= size:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value
+
+
+def _entry(payload: Any, findings: tuple[Finding, ...], found: _Found) -> _Entry:
+    """A cache entry: the constraints made quick to apply to every payload of the shape, and the place
+    of each one's value finding among the findings, which is the same for all those payloads."""
+    places = [_order(f, payload) for f in findings]
+    return findings, tuple(
+        (path, node, _keys(payload, path), _accepts(node), bisect_right(places, _position(payload, path))) for path, node in found
+    )
+
+
+def _merge(findings: tuple[Finding, ...], inserts: list[tuple[int, Finding]]) -> tuple[Finding, ...]:
+    """`findings` with each finding of `inserts` put at its index (indexes in order, as constraints are)."""
+    merged: list[Finding] = []
+    start = 0
+    for at, finding in inserts:
+        merged += findings[start:at]
+        merged.append(finding)
+        start = at
+    merged += findings[start:]
+    return tuple(merged)
+
+
+def _accepts(node: _Node) -> Callable[[str], object]:
+    """The test a string of the right JSON type must also pass: the node's enumeration or format."""
     if node.enum:
-        # Graph reads enumeration members without regard to case (the docs' tables often capitalise
-        # them), and a flags enumeration takes several, comma-separated: "automaticReplies, customMailTip".
-        folded = value.casefold()
-        return folded in node.members or all(part.strip() in node.members for part in folded.split(","))
-    pattern = _ABSOLUTE_URL if node.format == "url" else _FORMATS[node.format or ""][0]
-    return pattern.match(value) is not None
+        members = node.members
+
+        def in_enum(value: str) -> bool:
+            # Graph reads enumeration members without regard to case (the docs' tables often capitalise
+            # them), and a flags enumeration takes several, comma-separated: "automaticReplies, customMailTip".
+            folded = value.casefold()
+            return folded in members or all(part.strip() in members for part in folded.split(","))
+
+        return in_enum
+    return (_ABSOLUTE_URL if node.format == "url" else _FORMATS[node.format or ""][0]).match
 
 
 def _node_from_example(example: Any, truncated: bool) -> _Node:
@@ -320,6 +434,7 @@ def _odata_of(example: dict[str, Any]) -> str | None:
 
 # Parsed JSON holds exactly these types, so a lookup by type() names them (faster than isinstance).
 _CODES = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+_LEAVES = {kind: code for kind, code in _CODES.items() if kind not in (dict, list)}  # no call per leaf in `_signature`
 
 
 def _code(value: Any) -> str:
@@ -337,13 +452,14 @@ def _shape(value: Any) -> Any:
 def _signature(value: Any) -> Any:
     """A hashable stand-in for `_shape(value)`: equal signatures, equal shape findings.
 
-    It runs on every checked payload, so it dispatches on type() and builds lists, not generators.
+    It runs on every checked payload, so it dispatches on type(), builds lists, not generators, and
+    calls itself only for objects and arrays.
     """
     kind = type(value)
     if kind is dict:
-        return tuple([(k, v if k == "@odata.type" else _signature(v)) for k, v in value.items()])
+        return tuple([(k, v if k == "@odata.type" else (_LEAVES.get(type(v)) or _signature(v))) for k, v in value.items()])
     if kind is list:
-        return ("[", *[_signature(v) for v in value])
+        return ("[", *[_LEAVES.get(type(v)) or _signature(v) for v in value])
     return _CODES.get(kind, "object")
 
 
@@ -359,10 +475,13 @@ def _get(example: Any, key: str) -> Any:
     return example.get(key) if isinstance(example, dict) else None
 
 
-def _at(payload: Any, path: tuple[str, ...]) -> Any:
+def _keys(payload: Any, path: tuple[str, ...]) -> tuple[str | int, ...]:
+    keys: list[str | int] = []
     for part in path:
-        payload = payload[int(part)] if isinstance(payload, list) else payload[part]
-    return payload
+        key = int(part) if isinstance(payload, list) else part
+        keys.append(key)
+        payload = payload[key]
+    return tuple(keys)
 
 
 def _name(path: tuple[str, ...]) -> str:
@@ -382,10 +501,13 @@ def json_pointer(path: tuple[str, ...]) -> str:
 
 def _order(finding: Finding, payload: Any) -> tuple[int, ...]:
     """Findings in the order their places appear in the payload; a place it lacks sorts last."""
+    return _position(payload, [part.replace("~1", "/").replace("~0", "~") for part in finding.path.split("/")[1:]])
+
+
+def _position(payload: Any, path: Iterable[str]) -> tuple[int, ...]:
     position: list[int] = []
     value = payload
-    for part in finding.path.split("/")[1:]:
-        part = part.replace("~1", "/").replace("~0", "~")
+    for part in path:
         if isinstance(value, dict) and part in value:
             position.append(list(value).index(part))
             value = value[part]

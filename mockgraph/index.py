@@ -67,6 +67,9 @@ class Difference:
 class Match:
     route: Route
     segments: tuple[str, ...]  # the request's path segments, as compared
+    # The only route for the method at this path: the method and path alone chose it, so the body,
+    # query and Prefer header could not have changed the match (callers may remember it by path).
+    unique: bool = False
 
     def __bool__(self) -> bool:
         return True
@@ -144,7 +147,7 @@ class FixtureIndex:
             same_method = [r for r in fitting if r.method == request.method]
             if same_method:
                 route = _nearest_example(same_method, request, version)
-                return Match(route, tuple(wanted))
+                return Match(route, tuple(wanted), unique=len(same_method) == 1)
             allowed.update(r.method for r in fitting)
         return Miss(self.nearest(request), tuple(sorted(allowed)))
 

@@ -41,6 +41,8 @@ CONTRACT_HEADER = "mockgraph-contract"
 # Identical requests are answered from memory: how many answers, for bodies up to what size.
 MEMO_ANSWERS = 1024
 MEMO_BODY_BYTES = 64 * 1024
+# Route matches remembered where the body cannot change them (see `Match.unique`).
+MEMO_MATCHES = 1024
 
 # Headers a documented or recorded response carries that must be the server's own, not replayed.
 _NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
@@ -73,6 +75,8 @@ class ServerState:
     recorded: bool = False  # whether any fixture is a recording (whose requests are redacted)
     checkers: dict[str, ContractChecker | None] = field(default_factory=dict)  # made on first use
     answers: dict[tuple[str, str, str, str, bytes], _Answer] = field(default_factory=dict)
+    matches: dict[tuple[str, str, str], Route] = field(default_factory=dict)  # (method, raw path, Prefer)
+    clean: dict[tuple[str, bool], _Answer] = field(default_factory=dict)  # by (fixture, checked): see `_answer_for`
     ids: RequestIds = field(default_factory=lambda: RequestIds())
 
     def remember(self, key: tuple[str, str, str, str, bytes], answer: _Answer) -> None:
@@ -82,6 +86,12 @@ class ServerState:
         if len(self.answers) >= MEMO_ANSWERS:
             self.answers.pop(next(iter(self.answers)))
         self.answers[key] = answer
+
+    def remember_match(self, key: tuple[str, str, str], route: Route) -> None:
+        """Keep a route match for the next request to the same path, whatever its body; bounded."""
+        if len(self.matches) >= MEMO_MATCHES:
+            self.matches.pop(next(iter(self.matches)))
+        self.matches[key] = route
 
     def checker(self, route: Route) -> ContractChecker | None:
         """The contract checker of a route's fixture; None where the fixture documents no contract."""
@@ -277,11 +287,42 @@ def _add_fixture(state: ServerState, name: str, fixture: Fixture) -> None:
     state.responses[name] = prepare_response(fixture.response)
     state.checkers.pop(name, None)
     state.answers.clear()  # a remembered answer may come from the recording this one replaces
+    state.matches.clear()  # and a remembered match may now have rivals that the body decides between
+    state.clean.clear()  # and so may an answer shared by conforming payloads
 
 
 def _answer(state: ServerState, method: str, raw_path: str, content_type: str, prefer: str, body: bytes) -> _Answer:
     """Match, check and render the answer to a request not seen before; GraphError where it fails."""
     payload = _parse_json(body) if body and "json" in content_type.lower() else None
+    route = _route(state, method, raw_path, prefer, payload)
+    checker = state.checker(route) if payload is not None else None
+    findings = checker.check(payload) if checker is not None else ()
+    if state.settings.strict and any(f.severity == "error" for f in findings):
+        raise _contract_error(route.name, findings)
+    return _answer_for(state, route.name, checker is not None, findings)
+
+
+def _answer_for(state: ServerState, name: str, checked: bool, findings: tuple[Finding, ...]) -> _Answer:
+    """A fixture's answer depends on the findings alone, so every payload without findings (the
+    usual case) shares one, built once. Answers with findings are built each time: their findings
+    seldom repeat (enum and format findings quote the value), and hashing them costs more than it saves."""
+    if not findings and (answer := state.clean.get((name, checked))) is not None:
+        return answer
+    prepared = state.responses[name]
+    headers = {**prepared.headers, CONTRACT_HEADER: contract_summary(findings)} if checked else prepared.headers
+    answer = _Answer(prepared.status, headers, prepared.body, name, findings)
+    if not findings:
+        state.clean[(name, checked)] = answer  # two a fixture at most: no bound needed
+    return answer
+
+
+def _route(state: ServerState, method: str, raw_path: str, prefer: str, payload: JsonValue) -> Route:
+    """The route that answers; remembered by method, path and Prefer where no other route competes
+    for it, so that requests differing only in their body skip the match."""
+    key = (method, raw_path, prefer)
+    route = state.matches.get(key)
+    if route is not None:
+        return route
     path, _, query = raw_path.partition("?")
     incoming = Incoming(method, path, query, payload, prefer)
     if state.recorded:  # recordings hold redacted requests: look them up by the same
@@ -290,14 +331,9 @@ def _answer(state: ServerState, method: str, raw_path: str, content_type: str, p
     outcome = state.index.match(incoming)
     if isinstance(outcome, Miss):
         raise _miss_error(method, path, outcome)
-    route = outcome.route
-    checker = state.checker(route) if payload is not None else None
-    findings = checker.check(payload) if checker is not None else ()
-    if state.settings.strict and any(f.severity == "error" for f in findings):
-        raise _contract_error(route.name, findings)
-    prepared = state.responses[route.name]
-    headers = {**prepared.headers, CONTRACT_HEADER: contract_summary(findings)} if checker else prepared.headers
-    return _Answer(prepared.status, headers, prepared.body, route.name, findings)
+    if outcome.unique:
+        state.remember_match(key, outcome.route)
+    return outcome.route
 
 
 def contract_summary(findings: tuple[Finding, ...]) -> str:

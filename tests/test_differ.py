@@ -86,6 +86,15 @@ class TestSeed:
         assert summary(seed.check(conforming(accessLevel="nobody"))) == [("enum", "/accessLevel")]
         assert seed.check(conforming(accessLevel="locked")) == ()
 
+    def test_value_findings_take_their_places_among_cached_ones(self, seed):
+        """On a cached shape, enumeration and format findings still come in payload order among the others."""
+        for start, access in (("2026-01-01T00:00:00Z", "nobody"), ("tomorrow", "everyone"), ("tomorrow", "nobody")):
+            payload = conforming(isBroadcast="yes", startDateTime=start, accessLevel=access, extra=1)
+            del payload["joinUrl"]
+            expected = [("format", "/startDateTime")] * (start == "tomorrow") + [("type", "/isBroadcast")]
+            expected += [("enum", "/accessLevel")] * (access == "nobody") + [("unknown", "/extra"), ("missing", "/joinUrl")]
+            assert summary(seed.check(payload)) == expected
+
     def test_severities_are_configurable(self):
         """A severity set per kind replaces the default."""
         checker = ContractChecker(SEED.contract, DOCUMENTED, severities={"enum": "warning", "missing": "error"})
@@ -204,3 +213,67 @@ class TestDerivedTypes:
         item = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt", "contentBytes": "SGk="}
         findings = ContractChecker(contract, {"attachments": [{"name": "a"}]}).check({"attachments": [item]})
         assert summary(findings) == [("odata", "/attachments/0/@odata.type"), ("unknown", "/attachments/0/contentBytes")]
+
+    def test_a_derived_type_behind_a_cached_shape(self):
+        """Undocumented keys in a derived-type item found by the walk give what a fresh deepdiff gives."""
+        item = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt", "contentBytes": "SGk="}
+        warm = self.checker()
+        warm.check({"attachments": [{**item, "x": 1}]})
+        second = {"attachments": [{**item, "size": "big", "y": 2}], "z": 3}
+        warm.check({"attachments": [{**item, "size": "big", "w": 1}], "v": 3})
+        assert warm.check(second) == self.checker().check(second)
+        assert summary(warm.check(second)) == [("type", "/attachments/0/size"), ("unknown", "/attachments/0/y"), ("unknown", "/z")]
+
+
+def with_key_at(payload: dict, position: int, key: str, value) -> dict:
+    items = list(payload.items())
+    items.insert(position, (key, value))
+    return dict(items)
+
+
+class TestUndocumentedNames:
+    def test_a_new_name_every_time(self, seed):
+        """A payload bringing a new undocumented name each time gets its own unknown finding, in payload order."""
+        for i in range(12):
+            payload = conforming(isBroadcast="yes", accessLevel=f"secret{i}")
+            del payload["joinUrl"]
+            payload = with_key_at(payload, i * 3 % len(payload), f"note{i}", {"n": i} if i % 2 else i)
+            findings = seed.check(payload)
+            known = {("type", "/isBroadcast"), ("enum", "/accessLevel"), ("missing", "/joinUrl")}
+            expected = sorted(known | {("unknown", f"/note{i}")}, key=lambda f: list(payload).index(f[1][1:]) if f[1][1:] in payload else 99)
+            assert summary(findings) == expected
+            [unknown] = [f for f in findings if f.kind == "unknown"]
+            assert (unknown.severity, unknown.expected, unknown.actual) == ("error", "not documented", "object" if i % 2 else "integer")
+            assert unknown.message == f"note{i} is not a documented property"
+
+    def test_new_names_do_not_grow_the_cache(self, seed):
+        """A shape that differs only in its undocumented names is diffed once and cached once."""
+        for i in range(50):
+            seed.check(conforming(**{f"extra{i}": i}))
+        assert (len(seed._cache), len(seed._documented)) == (1, 1)
+
+    @pytest.mark.parametrize(
+        ("contract", "example", "first", "second"),
+        [
+            (SEED.contract, DOCUMENTED, conforming(a=1), conforming(b={"x": [1]}, c=None)),
+            (SEED.contract, DOCUMENTED, conforming(**{"a/b~c": 1, "@odata.etag": "w"}), conforming(**{"~d": [], "@odata.etag": "x"})),
+            (
+                SEED.contract, DOCUMENTED,
+                {**conforming(), "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "x": 1}}},
+                {**conforming(), "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "y": "z"}}},
+            ),
+            (Contract(truncated=True), {"name": "x", "tags": [{"id": 1}]}, {"name": "a", "tags": [{"id": 2, "p": 1}], "q": 2}, {"r": 1, "name": "b", "tags": [{"s": {}, "id": 3}]}),
+            (Contract(inferred=True, truncated=True, properties=(Property("name", "String"),)), {"name": "x"}, {"name": "a", "p": 1}, {"q": "b", "name": "c"}),
+            (Contract(properties=(Property("members", "identity", collection=True),), types=(TypeDef("identity", (Property("id", "Guid"),)),)),
+             None, {"members": [{"id": "nope", "a": 1}], "b": 2}, {"members": [{"c": 1, "id": "no"}], "d": True}),
+            (SEED.contract, DOCUMENTED, conforming(subject={"a": 1}, x=1), conforming(subject={"b": [2]}, y=2)),
+        ],
+        ids=["root", "escaped-and-annotations", "nested", "truncated-example", "inferred", "collection", "object-for-a-string"],
+    )
+    def test_cached_shape_gives_what_deepdiff_gives(self, contract, example, first, second):
+        """A payload whose shape is cached (its undocumented keys found by the walk) gets exactly the
+        findings a fresh checker gets from deepdiff."""
+        warm = ContractChecker(contract, example)
+        warm.check(first)
+        assert warm.check(second) == ContractChecker(contract, example).check(second)
+        assert len(warm._documented) == 1

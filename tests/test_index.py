@@ -110,6 +110,20 @@ class TestMatching:
         assert index.match(Incoming("GET", "/v1.0/me/messages/AAMkAD1=/attachments/ITEM1=")).route.name == "item"
         assert index.match(Incoming("GET", "/v1.0/me/messages/AAMkAD1=/attachments/FILE1=")).route.name == "file"
 
+    def test_match_says_whether_the_path_alone_decided(self):
+        """A route with no rival for its method is `unique`; where examples compete, the request chose."""
+        index = index_of(
+            seed=make_fixture("POST", "/app/onlineMeetings"),
+            mail=make_fixture("POST", "/me/sendMail", body={"message": {}}),
+            headers=make_fixture("POST", "/me/sendMail", body={"message": {"internetMessageHeaders": []}}),
+            user=make_fixture("GET", "/users/{id}"),
+            delta=make_fixture("GET", "/users/delta"),
+        )
+        assert index.match(Incoming("POST", "/v1.0/app/onlineMeetings", json={"subject": "x"})).unique
+        assert not index.match(Incoming("POST", "/me/sendMail", json={"message": {}})).unique
+        assert index.match(Incoming("GET", "/users/delta")).unique
+        assert index.match(Incoming("GET", "/users/abc")).unique
+
 
 class TestMisses:
     def test_miss_names_nearest_and_differences(self):

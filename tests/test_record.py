@@ -227,6 +227,19 @@ class TestModes:
         assert [r[0] for r in fake.requests] == ["POST", "POST"]
         assert len(recordings(tmp_path)) == 2
 
+    async def test_new_replays_each_recording_of_one_endpoint(self, tmp_path, graph, http):
+        """In mode new, a second recording of an endpoint is replayed as its own, though the first was
+        replayed (and its match remembered) before the second was made."""
+        upstream, fake = graph
+        async with mockgraph(tmp_path, record="new", upstream=upstream) as url:
+            one = await post_meeting(http, url, "One")
+            assert await post_meeting(http, url, "One") == one
+            two = await post_meeting(http, url, "Two")
+            assert await post_meeting(http, url, "Two") == two
+            assert await post_meeting(http, url, "One") == one
+        assert (one[1]["subject"], two[1]["subject"]) == ("One", "Two")
+        assert len(fake.requests) == 2
+
     async def test_new_replays_documented_fixtures(self, tmp_path, graph, http):
         """In mode new, a request a documented fixture answers is replayed, not forwarded."""
         from mockgraph.fixturefile import save_fixture

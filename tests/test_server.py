@@ -78,6 +78,31 @@ class TestReplay:
             assert response.status == 200
             assert await response.json() == {"status": "ok", "fixtures": 3}
 
+    async def test_body_chooses_among_examples_on_every_request(self, http):
+        """Where examples of one endpoint compete, each request's body picks its answer, not the first one's."""
+        fixtures = {
+            "mail.json": make_fixture("POST", "/me/sendMail", body={"message": {"body": {}}, "saveToSentItems": True}, response={"v": "mail"}),
+            "headers.json": make_fixture(
+                "POST", "/me/sendMail", body={"message": {"internetMessageHeaders": []}}, response={"v": "headers"}
+            ),
+        }
+        bodies = [{"message": {"body": {"content": str(i)}}, "saveToSentItems": False} if i % 2 else
+                  {"message": {"internetMessageHeaders": [{"name": str(i)}]}} for i in range(4)]
+        async with running(create_server(FixtureIndex(fixtures), Settings())) as url:
+            answers = []
+            for body in bodies:
+                async with http.post(f"{url}/v1.0/me/sendMail", json=body) as response:
+                    answers.append((await response.json())["v"])
+        assert answers == ["headers", "mail", "headers", "mail"]
+
+    async def test_remembered_route_still_parses_each_body(self, base_url, http):
+        """A path whose route is remembered still refuses a malformed body, and checks each new one."""
+        headers = {"Content-Type": "application/json"}
+        for data in (b'{"subject": "a"}', b'{"subject": "b"}', b'{"subject": '):
+            async with http.post(f"{base_url}/v1.0/app/onlineMeetings", data=data, headers=headers) as response:
+                status = response.status
+        assert status == 400
+
 
 class TestErrors:
     async def test_unmatched_is_graph_404_naming_nearest(self, base_url, http):

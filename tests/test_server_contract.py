@@ -62,6 +62,29 @@ class TestHeader:
             assert response.status == 201
             assert response.headers["mockgraph-contract"] == "3 errors, 1 info"
 
+    async def test_conforming_and_breaking_payloads_in_turn(self, serve, http):
+        """Payloads without findings share one answer; one with findings in between keeps its own header."""
+        base = await serve()
+        conforming = {**DOCUMENTED, "accessLevel": "everyone", "capabilities": ["questionAndAnswer"]}
+        headers = []
+        for payload in (conforming, broken_payload(), {**conforming, "subject": "other"}, {**conforming, "subject": None}):
+            async with http.post(base + SEED_PATH, json=payload) as response:
+                assert response.status == 201
+                headers.append(response.headers["mockgraph-contract"])
+        assert headers == ["0 errors", "3 errors, 1 info", "0 errors", "0 errors"]
+
+    async def test_new_undocumented_name_every_time(self, serve, http):
+        """Each payload brings a different undocumented name: each answer counts it, the journal names it."""
+        base = await serve()
+        for i in range(3):
+            payload = broken_payload()
+            payload[f"extra{i}"] = payload.pop("extra")
+            async with http.post(base + SEED_PATH, json=payload) as response:
+                assert response.headers["mockgraph-contract"] == "3 errors, 1 info"
+        async with http.get(base + "/_mockgraph/requests") as response:
+            entries = (await response.json())["requests"]
+        assert [[f["path"] for f in e["findings"] if f["kind"] == "unknown"] for e in entries] == [["/extra0"], ["/extra1"], ["/extra2"]]
+
     async def test_no_body_no_check(self, serve, http):
         """A request without a JSON body is not checked and carries no contract header."""
         base = await serve()

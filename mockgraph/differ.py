@@ -457,7 +457,8 @@ def _signature(value: Any) -> Any:
     """
     kind = type(value)
     if kind is dict:
-        return tuple([(k, v if k == "@odata.type" else (_LEAVES.get(type(v)) or _signature(v))) for k, v in value.items()])
+        # str(): an @odata.type that is a list or an object must still hash (and be told apart, as `_shape` does)
+        return tuple([(k, str(v) if k == "@odata.type" else (_LEAVES.get(type(v)) or _signature(v))) for k, v in value.items()])
     if kind is list:
         return ("[", *[_LEAVES.get(type(v)) or _signature(v) for v in value])
     return _CODES.get(kind, "object")

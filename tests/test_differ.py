@@ -165,6 +165,13 @@ class TestSmallContracts:
         [finding] = ContractChecker(Contract(properties=(Property("a", "String"),)), None).check({"a/b~c": 1})
         assert finding.path == "/a~1b~0c"
 
+    def test_an_odata_type_that_is_not_a_string(self):
+        """A list or an object as @odata.type is an odata finding naming it, not an error of the checker."""
+        checker = ContractChecker(SEED.contract, DOCUMENTED)
+        for sent in (["x"], {"a": 1}, ["y"]):
+            [finding] = checker.check(conforming(**{"@odata.type": sent}))
+            assert (finding.kind, finding.path, finding.actual) == ("odata", "/@odata.type", str(sent))
+
     def test_payload_that_is_not_an_object(self):
         """A JSON array sent where an object is documented is one type finding at the root."""
         [finding] = ContractChecker(SEED.contract, DOCUMENTED).check([1, 2])

@@ -55,6 +55,14 @@ class TestHeader:
             assert response.status == 201
             assert response.headers["mockgraph-contract"] == "0 errors"
 
+    async def test_an_odata_type_that_is_a_list(self, serve, http):
+        """A list as @odata.type is a finding in the header, never a 500."""
+        base = await serve()
+        payload = {**DOCUMENTED, "accessLevel": "everyone", "capabilities": ["questionAndAnswer"], "@odata.type": ["x"]}
+        async with http.post(base + SEED_PATH, json=payload) as response:
+            assert response.status == 201
+            assert response.headers["mockgraph-contract"] == "1 warning"
+
     async def test_findings_are_summarised(self, serve, http):
         """A payload with contract breaks still gets the documented answer, with the counts in the header."""
         base = await serve()

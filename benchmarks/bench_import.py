@@ -9,7 +9,7 @@ tree. `--as-is` imports a tree without copying, for a real snapshot of the docs.
 Each round times, in the same process and on the same files:
 - the baseline: reading and decoding every page, the least any importer must do;
 - `mockgraph import`: `import_paths` and `write_fixtures` into an empty folder, as the command
-  does (the progress line aside).
+  does with its default `--jobs` (one process per CPU; the progress line aside).
 It prints the medians, pages/s, and the ratio of the baseline's time to the import's.
 """
 
@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mockgraph.cli import _default_jobs  # noqa: E402
 from mockgraph.importer import UNPAIRED, import_paths, write_fixtures  # noqa: E402
 
 DOCS = ROOT.parent / "shared" / "graphdocs"
@@ -53,10 +54,10 @@ def read_all(tree: Path) -> int:
     return sum(len(p.read_text(encoding="utf-8")) for p in sorted(tree.rglob("*.md")))
 
 
-def import_all(tree: Path, out: Path) -> tuple[int, int, int, int]:
-    """What `mockgraph import TREE --out OUT` does; return pages, fixtures written, examples skipped
-    and lone request or response blocks."""
-    result = import_paths([tree])
+def import_all(tree: Path, out: Path, jobs: int) -> tuple[int, int, int, int]:
+    """What `mockgraph import TREE --out OUT --jobs JOBS` does; return pages, fixtures written,
+    examples skipped and lone request or response blocks."""
+    result = import_paths([tree], jobs=jobs)
     written = write_fixtures(result, out)
     skipped = result.count("skipped")
     unpaired = sum(n for reason, n in skipped.items() if reason in UNPAIRED)
@@ -76,6 +77,7 @@ def main() -> int:
     parser.add_argument("--resource-pages", type=int, default=4000)
     parser.add_argument("--as-is", action="store_true", help="import --docs as it is, without copies")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=_default_jobs(), help="processes, as `mockgraph import --jobs` (default: one per CPU)")
     args = parser.parse_args()
     if not args.docs.is_dir():
         raise SystemExit(f"{args.docs}: no such folder")
@@ -92,7 +94,7 @@ def main() -> int:
         for n in range(args.rounds):
             reads.append(timed(read_all, tree)[0])
             out = Path(tmp) / f"out{n}"
-            seconds, outcome = timed(import_all, tree, out)
+            seconds, outcome = timed(import_all, tree, out, args.jobs)
             imports.append(seconds)
             shutil.rmtree(out)
             print(f"round {n + 1}: read {reads[-1]:.2f} s, import {seconds:.2f} s", flush=True)
@@ -101,7 +103,7 @@ def main() -> int:
     print()
     print(f"pages: {imported_pages:,}; examples imported: {written:,}; skipped: {skipped:,}; lone blocks: {unpaired:,}")
     print(f"baseline, read and decode every page: {read_s:.2f} s ({imported_pages / read_s:,.0f} pages/s)")
-    print(f"mockgraph import:                     {import_s:.2f} s ({imported_pages / import_s:,.0f} pages/s)")
+    print(f"mockgraph import, {args.jobs} job(s):            {import_s:.2f} s ({imported_pages / import_s:,.0f} pages/s)")
     print(f"import / baseline throughput: {read_s / import_s:.3f}x (median of {args.rounds} rounds)")
     return 0
 

@@ -65,7 +65,7 @@ class _Node:
     truncated: bool = False
     is_any: bool = False
     children: dict[str, _Node] = field(default_factory=dict, compare=False, repr=False)  # by documented key, made on first use
-    derived: dict[str, _Node | None] = field(default_factory=dict, compare=False, repr=False)  # by sent @odata.type, see `_as_sent`
+    derived: dict[str, _Node] = field(default_factory=dict, compare=False, repr=False)  # by derived @odata.type, see `_as_sent`
 
     @property
     def is_object(self) -> bool:
@@ -200,11 +200,13 @@ class ContractChecker:
         sent = value.get("@odata.type")
         if node.odata_type is None or not isinstance(sent, str) or (key := type_key(sent)) == node.odata_type:
             return node
-        if key not in node.derived:  # made once per documented place and sent type
+        derived = node.derived.get(key)
+        if derived is None:
             typedef = self.contract.type_named(sent)
-            derives = typedef is not None and node.odata_type in {type_key(b) for b in typedef.bases}
-            node.derived[key] = self._object_node(typedef.name, typedef.properties, node.example, typedef.name) if derives else None
-        return node.derived[key] or node
+            if typedef is None or node.odata_type not in {type_key(b) for b in typedef.bases}:
+                return node  # not kept: a client may send a new name every time
+            derived = node.derived[key] = self._object_node(typedef.name, typedef.properties, node.example, typedef.name)
+        return derived
 
     def _child(self, node: _Node, key: str) -> _Node | None:
         """The node for a documented key of an object node, made once; None for an undocumented key."""

@@ -210,6 +210,15 @@ class TestDerivedTypes:
         findings = self.checker().check({"attachments": [item]})
         assert [(f.kind, f.path, f.severity) for f in findings] == [("odata", "/attachments/0/@odata.type", "warning")]
 
+    def test_unknown_type_names_are_not_kept(self):
+        """A new @odata.type name on every request leaves nothing behind; a derived type is made once."""
+        checker = self.checker()
+        for i in range(20):
+            checker.check({"attachments": [{"@odata.type": f"#microsoft.graph.thing{i}", "name": "a"}]})
+        checker.check({"attachments": [{"@odata.type": "#microsoft.graph.fileAttachment", "name": "a"}]})
+        item_node = checker._root.children["attachments"].item
+        assert list(item_node.derived) == ["fileattachment"]
+
     def test_a_known_type_that_does_not_derive_is_an_odata_warning(self):
         """A type the contract knows, but not as derived from the documented one, is still named as different."""
         contract = Contract(

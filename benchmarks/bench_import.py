@@ -26,8 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockgraph.cli import _default_jobs  # noqa: E402
-from mockgraph.importer import UNPAIRED, import_paths, write_fixtures  # noqa: E402
+from mockgraph.importer import UNPAIRED, default_jobs, import_paths, write_fixtures  # noqa: E402
 
 DOCS = ROOT.parent / "shared" / "graphdocs"
 
@@ -77,7 +76,7 @@ def main() -> int:
     parser.add_argument("--resource-pages", type=int, default=4000)
     parser.add_argument("--as-is", action="store_true", help="import --docs as it is, without copies")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=_default_jobs(), help="processes, as `mockgraph import --jobs` (default: one per CPU)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="processes, as `mockgraph import --jobs` (default: one per CPU)")
     args = parser.parse_args()
     if not args.docs.is_dir():
         raise SystemExit(f"{args.docs}: no such folder")

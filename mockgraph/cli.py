@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
 import sys
 import time
@@ -49,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--root", type=Path, help="folder that recorded page paths are relative to")
     imp.add_argument("--clean", action="store_true", help="remove fixture files this import no longer writes")
     imp.add_argument("--quiet", action="store_true", help="print the summary only, not each warning")
-    imp.add_argument("--jobs", type=_jobs, default=_default_jobs(), help="processes for a large tree (default: one per CPU)")
+    imp.add_argument("--jobs", type=_jobs, help="processes for a large tree (default: one per CPU)")
     imp.set_defaults(run=_import)
 
     serve = commands.add_parser("serve", help="answer requests from fixture files")
@@ -83,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     lint = commands.add_parser("lint", help="report the documentation's own contract breaks")
     lint.add_argument("paths", nargs="+", type=Path, metavar="PAGE", help="a page, or a folder of pages")
     lint.add_argument("--root", type=Path, help="folder that page names are relative to")
-    lint.add_argument("--jobs", type=_jobs, default=_default_jobs(), help="processes for a large tree (default: one per CPU)")
+    lint.add_argument("--jobs", type=_jobs, help="processes for a large tree (default: one per CPU)")
     _report_options(lint)
     lint.set_defaults(run=_lint)
 
@@ -107,10 +106,6 @@ def _port(text: str) -> int:
     return port
 
 
-def _default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def _jobs(text: str) -> int:
     try:
         value = int(text)
@@ -122,11 +117,11 @@ def _jobs(text: str) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from .importer import import_paths, write_fixtures
+    from .importer import default_jobs, import_paths, write_fixtures
 
     started = time.perf_counter()
     with _progress_line() as progress:
-        result = import_paths(args.paths, root=args.root, progress=progress, jobs=args.jobs)
+        result = import_paths(args.paths, root=args.root, progress=progress, jobs=args.jobs or default_jobs())
     if not args.quiet:
         for diagnostic in result.diagnostics:
             print(diagnostic, file=sys.stderr)
@@ -187,10 +182,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
+    from .importer import default_jobs
     from .lint import lint_pages
 
     with _progress_line() as progress:
-        linted, _ = lint_pages(args.paths, root=args.root, progress=progress, jobs=args.jobs)
+        linted, _ = lint_pages(args.paths, root=args.root, progress=progress, jobs=args.jobs or default_jobs())
     cases = [Case(example.name, example.findings) for example in linted]
     return _emit(cases, args, per_request=True, title="mockgraph documentation lint")
 

@@ -165,6 +165,12 @@ def import_paths(
 
 # A process costs a start (about 0.2 s) and reads the resource pages again: worth it for big trees only.
 PAGES_PER_JOB = 200
+
+
+def default_jobs() -> int:
+    """One process per CPU this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
 _worker_resources: ResourceCache | None = None
 
 

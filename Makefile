@@ -10,7 +10,7 @@ PORT   ?= 8080
 # The pages the bundled fixtures come from are listed once, in fixtures/PAGES.
 FIXTURE_PAGES = $(wildcard $(addprefix $(DOCS)/,$(shell grep -v '^\#' fixtures/PAGES)))
 
-.PHONY: install test serve fixtures bench clean
+.PHONY: install check test serve fixtures bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-test: install $(CHROMIUM)
+# The habits that keep the code clean: formatting, lint and types, before every test run.
+check: install
+	$(BIN)/ruff format --check mockgraph
+	$(BIN)/ruff check mockgraph
+	$(BIN)/mypy
+
+test: install check $(CHROMIUM)
 	$(BIN)/python -m pytest
 	$(BIN)/mockgraph verify --quiet fixtures
 

@@ -197,7 +197,9 @@ def _run(args: argparse.Namespace, stack: ExitStack) -> str:
         Target("baseline (bare aiohttp)", "baseline", [*servers, "baseline", *same]),
         Target("mockgraph, 1 fixture", "mockgraph-1", [*mockgraph, str(one)], fixtures=1),
         Target(
-            f"mockgraph, {args.synthetic + 1:,} fixtures", _crowd_key(args.synthetic + 1), [*mockgraph, str(crowd)],
+            f"mockgraph, {args.synthetic + 1:,} fixtures",
+            _crowd_key(args.synthetic + 1),
+            [*mockgraph, str(crowd)],
             fixtures=args.synthetic + 1,
         ),
         Target("mockgraph, varied conforming", "mockgraph-varied", [*mockgraph, str(one)], fixtures=1, varied=conforming),
@@ -221,8 +223,7 @@ def _workload(seed: Fixture, request_file: Path) -> Workload:
     path = "/" + (seed.request.version or "v1.0") + seed.request.path
     body = json.dumps(seed.request.body.json, ensure_ascii=False).encode()
     head = (
-        f"{seed.request.method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"{seed.request.method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     request_file.write_bytes(head.encode() + body)
     return Workload(seed.request.method, path, body, seed.response.status, request_file)
@@ -257,9 +258,7 @@ def _varied(seed: Fixture, work: Path, count: int, *, violations: bool) -> Varie
         raise BenchError(f"the {label} payloads give the contract header {summary!r}")
     request_file = work / f"requests-{label}.frames"
     write_requests(request_file, (f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body for body in bodies))
-    return Varied(
-        label, request_file, count, sum(map(len, bodies)) / count, summary, len(bodies[::step]), tuple(bodies[:: count // 20])
-    )
+    return Varied(label, request_file, count, sum(map(len, bodies)) / count, summary, len(bodies[::step]), tuple(bodies[:: count // 20]))
 
 
 def _crowd_key(fixtures: int) -> str:
@@ -281,8 +280,7 @@ def _rounds(
     which is as large as ±10% here; the rotation keeps any drift of the machine off one target.
     """
     print(
-        f"{args.rounds} rounds; in each, fresh servers, then per target "
-        f"{args.warmup:g} s of warm-up and {args.seconds:g} s measured",
+        f"{args.rounds} rounds; in each, fresh servers, then per target {args.warmup:g} s of warm-up and {args.seconds:g} s measured",
         flush=True,
     )
     for number in range(args.rounds):
@@ -346,9 +344,7 @@ def _check_answer(label: str, answer: Answer, seed: Fixture) -> None:
         raise BenchError(f"{label} answered {answer.status} with a body other than the documented one: {answer.body[:300]!r}")
 
 
-def _load(
-    target: Target, server: Server, workload: Workload, args: argparse.Namespace, seconds: float, cpu: int | None
-) -> LoadResult:
+def _load(target: Target, server: Server, workload: Workload, args: argparse.Namespace, seconds: float, cpu: int | None) -> LoadResult:
     """One load run against `target`; a varied target's requests go on from where its last run stopped."""
     label = target.label
     command = [

@@ -242,9 +242,7 @@ async def generate_load(
     opened: list[_Connection] = []
     try:
         for _ in range(connections):
-            _, protocol = await asyncio.wait_for(
-                loop.create_connection(lambda: _Connection(run), host, port), connect_timeout
-            )
+            _, protocol = await asyncio.wait_for(loop.create_connection(lambda: _Connection(run), host, port), connect_timeout)
             opened.append(protocol)
         cpu_before = time.process_time()
         run.started = run.last_done = time.perf_counter()

@@ -72,9 +72,7 @@ class Server:
 
 
 @contextmanager
-def server_process(
-    label: str, argv: Sequence[str], *, cwd: Path, cpu: int | None = None, timeout: float = 60.0
-) -> Iterator[Server]:
+def server_process(label: str, argv: Sequence[str], *, cwd: Path, cpu: int | None = None, timeout: float = 60.0) -> Iterator[Server]:
     """Run `argv` until the block ends; yield once it prints `... listening on http://HOST:PORT`."""
     with tempfile.TemporaryFile() as errors:
         spawned_at = time.perf_counter()
@@ -142,8 +140,6 @@ def request_once(host: str, port: int, method: str, path: str, body: bytes | Non
         headers = {"Content-Type": "application/json"} if body is not None else {}
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
-        return Answer(
-            response.status, response.getheader("Content-Type", ""), response.read(), response.getheader("mockgraph-contract")
-        )
+        return Answer(response.status, response.getheader("Content-Type", ""), response.read(), response.getheader("mockgraph-contract"))
     finally:
         connection.close()

@@ -82,10 +82,7 @@ class _FixedResponse(asyncio.Protocol):
 async def serve_ceiling(host: str, port: int, status: int, content_type: str, body: bytes) -> tuple[str, Stop]:
     """Start the raw asyncio server; return its base URL and a coroutine function that stops it."""
     reason = HTTPStatus(status).phrase
-    response = (
-        f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-        + body
-    )
+    response = f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
     server = await asyncio.get_running_loop().create_server(lambda: _FixedResponse(response), host, port)
     bound = server.sockets[0].getsockname()
 

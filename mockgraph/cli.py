@@ -22,6 +22,7 @@ from .errors import MockgraphError
 from .fixturefile import load_fixture, load_fixtures, write_atomic
 from .index import FixtureIndex
 from .journal import read_journal
+from .models import JsonValue
 from .reports import FORMAT_BY_SUFFIX, FORMATS, Case, cases_from_journal, render
 from .server import MockServer, create_server, running
 
@@ -60,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_true", default=None, help="answer contract errors with 400")
     serve.add_argument("--journal", type=Path, help="append every request, with its findings, to this JSON Lines file")
     serve.add_argument("--report", type=Path, help="on stop, write a contract report of the requests kept in memory")
-    serve.add_argument("--record", choices=RECORD_MODES, help="record mode (default: none): " + "; ".join(f"{m}: {h}" for m, h in RECORD_MODES.items()))
+    serve.add_argument(
+        "--record", choices=RECORD_MODES, help="record mode (default: none): " + "; ".join(f"{m}: {h}" for m, h in RECORD_MODES.items())
+    )
     serve.add_argument("--upstream", help="where record modes forward requests, e.g. https://graph.microsoft.com")
     serve.add_argument("--upstream-timeout", type=float, help="seconds to wait for the upstream (default: 30)")
     serve.add_argument("--redact", action="append", metavar="NAME", help="also redact this header or field name (repeatable)")
@@ -208,7 +211,7 @@ def _emit(cases: list, args: argparse.Namespace, per_request: bool, title: str =
     return int(any(f.severity == "error" for case in cases for f in case.findings))
 
 
-def _read_json_file(path: Path) -> object:
+def _read_json_file(path: Path) -> JsonValue:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -20,7 +20,7 @@ from .models import FINDING_KINDS, SEVERITIES
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ def check_record(settings: Settings, origin: str = "settings") -> Settings:
     if settings.upstream and urlsplit(settings.upstream).scheme not in ("http", "https"):
         raise ConfigError(f"{origin}: upstream {settings.upstream!r} is not an http:// or https:// URL")
     return settings
+
 
 # TOML keys are kebab-case, as in other [tool.*] tables.
 _KEYS = {f.name.replace("_", "-"): f for f in fields(Settings)}

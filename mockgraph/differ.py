@@ -35,7 +35,10 @@ _STRING = frozenset({"string", "datetimeoffset", "datetime", "date", "timeofday"
 
 _ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+")  # a scheme and a host, as urlsplit sees them
 _FORMATS = {
-    "datetimeoffset": (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$"), "ISO 8601 date and time with an offset"),
+    "datetimeoffset": (
+        re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$"),
+        "ISO 8601 date and time with an offset",
+    ),
     "date": (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "a date, YYYY-MM-DD"),
     "timeofday": (re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"), "a time of day, hh:mm:ss"),
     "duration": (re.compile(r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"), "an ISO 8601 duration"),
@@ -137,7 +140,7 @@ class ContractChecker:
         value_findings = [
             (at, self._value_finding(path, node, value))
             for path, node, keys, accepts, at in constraints
-            if not accepts(value := reduce(getitem, keys, payload))
+            if not accepts(value := reduce(getitem, keys, payload))  # type: ignore[arg-type]
         ]
         if unknown:  # undocumented keys shift the places of the others: sort them all
             every = (*shape_findings, *unknown, *(f for _, f in value_findings))
@@ -293,7 +296,7 @@ class ContractChecker:
         actual = _code(value)
         if node.is_any or (value is None and not node.is_array):
             return _shape(value)
-        if node.is_array:
+        if node.item is not None:  # an array
             if not isinstance(value, list):
                 return node.label
             return [self._expect(item, node.item, (*path, str(i)), out) for i, item in enumerate(value)]
@@ -315,14 +318,16 @@ class ContractChecker:
                     expected[key] = f"odata:{sent}"
                 else:
                     expected[key] = f"odata:{node.odata_type}"
-                    out.odata[(*path, key)] = (node.label.removesuffix(" object"), str(item).lstrip("#"))
+                    at = (*path, key)
+                    out.odata[at] = (node.label.removesuffix(" object"), str(item).lstrip("#"))
             elif "@" in key:
                 expected[key] = _shape(item)  # instance annotations and @odata.bind links
             elif (child := self._child(node, key)) is not None:
                 expected[key] = self._expect(item, child, (*path, key), out)
         for key, prop in self._expected_keys(node):
             if key not in value:
-                out.missing[(*path, key)] = prop
+                at = (*path, key)
+                out.missing[at] = prop
                 expected[key] = "missing"
         return expected
 
@@ -344,8 +349,14 @@ class ContractChecker:
             prop = exp.missing.get(path)
             required = prop is not None and prop.required
             what = "a required" if required else "a documented"
-            return self._make("missing", pointer, prop.type if prop else "present", "absent", f"{name} is {what} property the payload leaves out",
-                              default="error" if required else "info")
+            return self._make(
+                "missing",
+                pointer,
+                prop.type if prop else "present",
+                "absent",
+                f"{name} is {what} property the payload leaves out",
+                default="error" if required else "info",
+            )
         if path in exp.odata:
             documented, sent = exp.odata[path]
             # Only a warning: the sent type may derive from the documented one in a way this
@@ -355,8 +366,14 @@ class ContractChecker:
         return self._make("type", pointer, _describe(t1), _describe(t2), f"{name} should be {_describe(t1)}, got {_describe(t2)}")
 
     def _unknown(self, path: tuple[str, ...], described: str, strict: bool) -> Finding:
-        return self._make("unknown", json_pointer(path), "not documented", described, f"{_name(path)} is not a documented property",
-                          default="error" if strict else "warning")
+        return self._make(
+            "unknown",
+            json_pointer(path),
+            "not documented",
+            described,
+            f"{_name(path)} is not a documented property",
+            default="error" if strict else "warning",
+        )
 
     # ---------------------------------------------------------------------------- values
 

@@ -305,9 +305,7 @@ class _Parser:
         value: dict[str, Any] = {"blockType": block_type[1]}
         if name := _SALVAGE_NAME.search(body):
             value["name"] = name[1]
-        self.problems.append(
-            Problem(line, "bad-annotation", f"annotation cannot be read ({error}); kept only {json.dumps(value)}")
-        )
+        self.problems.append(Problem(line, "bad-annotation", f"annotation cannot be read ({error}); kept only {json.dumps(value)}"))
         return value, line
 
     def _is_table_start(self, i: int) -> bool:

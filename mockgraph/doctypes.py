@@ -29,9 +29,7 @@ from .models import PRIMITIVE_TYPES, Property, TypeDef, type_key
 _ANCHOR_LINK = re.compile(r"\]\(\s*(#[^)\s]+)\s*\)")
 _COLLECTION_OF = re.compile(r"^collection\s*(?:\(\s*(.+?)\s*\)|of\s+(.+))$", re.IGNORECASE)
 _COLLECTION_SUFFIX = re.compile(r"^(.+?)\s+collection$", re.IGNORECASE)
-_ENUM_LEAD = re.compile(
-    r"\b(?:possible|allowed|supported|valid|accepted)\s+values\s*(?:are|is|include)?\s*:?", re.IGNORECASE
-)
+_ENUM_LEAD = re.compile(r"\b(?:possible|allowed|supported|valid|accepted)\s+values\s*(?:are|is|include)?\s*:?", re.IGNORECASE)
 _CODE_SPAN = re.compile(r"(`[^`]*`)")
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|<br", re.IGNORECASE)
 _ENUM_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -264,9 +262,13 @@ class ResourceCache:
         out = []
         for prop in properties:
             # A type with a page of its own is complex; only the others are looked for as enumerations.
-            if not prop.enum and prop.type.lower() not in PRIMITIVE_TYPES and next(self._type_pages(prop.type, page), None) is None:
-                if values := self.enum_values(prop.type, page):
-                    prop = replace(prop, enum=values)
+            if (
+                not prop.enum
+                and prop.type.lower() not in PRIMITIVE_TYPES
+                and next(self._type_pages(prop.type, page), None) is None
+                and (values := self.enum_values(prop.type, page))
+            ):
+                prop = replace(prop, enum=values)
             out.append(prop)
         return tuple(out)
 

@@ -1,9 +1,9 @@
 """Every error mockgraph raises on purpose, so callers can catch the package's failures in one place.
 
-    MockgraphError
-    ├── FixtureError      a fixture file that cannot be read: names the file and what is wrong
-    ├── ConfigError       a settings file or value that cannot be used
-    └── DocPageError      a documentation page that cannot be read at all
+MockgraphError
+├── FixtureError      a fixture file that cannot be read: names the file and what is wrong
+├── ConfigError       a settings file or value that cannot be used
+└── DocPageError      a documentation page that cannot be read at all
 """
 
 from __future__ import annotations

@@ -220,9 +220,7 @@ _MISSING = object()
 def _kind(value: Any) -> str:
     if value is _MISSING:
         return "nothing"
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number"
-    )
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
 
 
 def _fixture_from_json(r: _Reader) -> Fixture:

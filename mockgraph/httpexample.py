@@ -47,7 +47,7 @@ class HttpMessage:
         if status_line:
             message.first = lines[i].strip()
             i += 1
-        while i < len(lines) and (header := _HEADER.match(lines[i].strip())) and lines[i].strip()[:1] not in "{[\"":
+        while i < len(lines) and (header := _HEADER.match(lines[i].strip())) and lines[i].strip()[:1] not in '{["':
             message.headers.append((header[1], header[2].strip()))
             i += 1
         while i < len(lines) and not lines[i].strip():

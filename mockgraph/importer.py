@@ -130,9 +130,7 @@ def _kind(d: Diagnostic) -> str:
 # ----------------------------------------------------------------------------------- entry points
 
 
-def import_paths(
-    paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None, jobs: int = 1
-) -> ImportResult:
+def import_paths(paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None, jobs: int = 1) -> ImportResult:
     """Import pages and folders of pages (`*.md`, recursively, in name order).
 
     `root` is what `Source.page` is relative to; by default a folder argument itself, or a file
@@ -171,11 +169,12 @@ def default_jobs() -> int:
     """One process per CPU this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
+
 _worker_resources: ResourceCache | None = None
 
 
 def _start_worker(folders: list[Path]) -> None:
-    global _worker_resources  # noqa: PLW0603 - one cache per worker process, made once
+    global _worker_resources
     _worker_resources = ResourceCache(folders)
 
 
@@ -187,7 +186,7 @@ def _import_guarded(page: Path, page_root: Path, resources: ResourceCache) -> Pa
     """`import_page`, with an unexpected failure turned into an `internal-error` diagnostic."""
     try:
         return import_page(page, page_root, resources=resources)
-    except Exception as exc:  # noqa: BLE001 - one bad page must not stop thousands of others
+    except Exception as exc:
         message = f"{type(exc).__name__}: {exc}; page not imported"
         return PageImport([], [Diagnostic(_relative(page, page_root), 1, "internal-error", message, skipped=True)])
 
@@ -279,12 +278,7 @@ def _pages(paths: Sequence[Path], root: Path | None) -> Iterator[tuple[Path, Pat
 
 def _is_page(path: Path, folder: Path) -> bool:
     parts = [p.casefold() for p in path.relative_to(folder).parts]
-    return (
-        path.is_file()
-        and parts[-1] != "readme.md"
-        and "includes" not in parts[:-1]
-        and not any(p.startswith(".") for p in parts)
-    )
+    return path.is_file() and parts[-1] != "readme.md" and "includes" not in parts[:-1] and not any(p.startswith(".") for p in parts)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -524,12 +518,7 @@ class _PageImporter:
         section = self.page.find_section("permissions")
         if section is None:
             return
-        rows = [
-            row
-            for table in self.page.tables_in(section)
-            for row in table.rows
-            if any(_TODO.search(cell) for cell in row.cells)
-        ]
+        rows = [row for table in self.page.tables_in(section) for row in table.rows if any(_TODO.search(cell) for cell in row.cells)]
         if rows:
             listed = ", ".join(f"{plain_text(r.cells[0])!r} (line {r.line})" for r in rows)
             self.note(rows[0].line, "todo-permissions", f"permissions table still says TODO: {listed}")
@@ -571,7 +560,7 @@ def _contract_type(body: Body, response_annotation: dict[str, Any]) -> str | Non
     if body.is_json and not isinstance(body.json, dict):
         return None
     candidates = [
-        body.json.get("@odata.type") if body.is_json else None,
+        body.json.get("@odata.type") if isinstance(body.json, dict) else None,
         response_annotation.get("@odata.type"),
         response_annotation.get("@type"),
     ]

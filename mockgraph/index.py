@@ -173,7 +173,7 @@ class FixtureIndex:
             scored.append((_distance(differences), route.name, route.template, route, differences))
         scored.sort(key=lambda item: item[:3])
         seen: set[tuple[str, str]] = set()
-        nearest = []
+        nearest: list[tuple[Route, tuple[Difference, ...]]] = []
         for _, name, template, route, differences in scored:
             if (name, template) not in seen and len(nearest) < limit:
                 seen.add((name, template))

@@ -128,7 +128,7 @@ class Journal:
     """
 
     def __init__(self, limit: int = DEFAULT_LIMIT, file: Path | None = None, redactor: Redactor | None = None) -> None:
-        self._records: deque[tuple[Any, ...]] = deque(maxlen=limit)
+        self._records: deque[tuple[Any, ...] | JournalEntry] = deque(maxlen=limit)
         self._seq = 0
         self._out: IO[str] | None = file.open("a", encoding="utf-8") if file else None
         self._redactor = redactor or Redactor()  # the file is on disk: no secrets in it

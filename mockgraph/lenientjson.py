@@ -71,7 +71,7 @@ def _repair(text: str, log: list[tuple[int, int, str]] | None = None) -> str:
     for pattern, what in _REPAIRS:
         spans = [(m.start(), m.end()) for m in pattern.finditer(_mask_strings(text))]
         if log is not None:
-            log.extend((_line_col(text, start) + (what,)) for start, _ in spans)
+            log.extend((*_line_col(text, start), what) for start, _ in spans)
         text = _delete_spans(text, spans)
     return text
 

@@ -37,9 +37,7 @@ def lint_pages(
 ) -> tuple[list[LintedExample], list[Diagnostic]]:
     """Every documented request example below `paths`, with its findings, and the import's diagnostics."""
     result = import_paths(paths, root=root, progress=progress, jobs=jobs)
-    linted = [
-        LintedExample(f"{f.source.page}:{f.source.line} {f.source.example}", f, lint_fixture(f)) for _, f in result.fixtures
-    ]
+    linted = [LintedExample(f"{f.source.page}:{f.source.line} {f.source.example}", f, lint_fixture(f)) for _, f in result.fixtures]
     return linted, result.diagnostics
 
 
@@ -70,7 +68,7 @@ def _instant(value: Any) -> datetime | None:
     if "." in text:  # Graph writes 7 fractional digits; Python reads at most 6
         head, _, tail = text.partition(".")
         digits = len(tail) - len(tail.lstrip("0123456789"))
-        text = f"{head}.{tail[:min(digits, 6)]}{tail[digits:]}"
+        text = f"{head}.{tail[: min(digits, 6)]}{tail[digits:]}"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

@@ -7,10 +7,10 @@ mock answers with, and the contract the request body is checked against.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 #: Any value JSON can hold once parsed.
-JsonValue = Union[dict[str, Any], list[Any], str, int, float, bool, None]
+JsonValue = dict[str, Any] | list[Any] | str | int | float | bool | None
 
 #: Header pairs in the order they were documented or seen; a name may repeat (Set-Cookie).
 Headers = tuple[tuple[str, str], ...]
@@ -20,8 +20,26 @@ GRAPH_VERSIONS = ("v1.0", "beta")
 #: Graph's primitive (Edm) types, lower-case, as property tables name them; any other type is complex.
 PRIMITIVE_TYPES = frozenset(
     {
-        "string", "boolean", "int16", "int32", "int64", "byte", "sbyte", "double", "single", "decimal", "float",
-        "datetimeoffset", "datetime", "date", "timeofday", "duration", "guid", "binary", "stream", "enumeration",
+        "string",
+        "boolean",
+        "int16",
+        "int32",
+        "int64",
+        "byte",
+        "sbyte",
+        "double",
+        "single",
+        "decimal",
+        "float",
+        "datetimeoffset",
+        "datetime",
+        "date",
+        "timeofday",
+        "duration",
+        "guid",
+        "binary",
+        "stream",
+        "enumeration",
     }
 )
 

@@ -82,7 +82,4 @@ def template_matches(template: str, path: str) -> bool:
     have = [s for s in path.split("/") if s]
     if len(want) != len(have):
         return False
-    return all(
-        is_placeholder(w) or is_placeholder(h) or unquote(w).casefold() == unquote(h).casefold()
-        for w, h in zip(want, have)
-    )
+    return all(is_placeholder(w) or is_placeholder(h) or unquote(w).casefold() == unquote(h).casefold() for w, h in zip(want, have))

@@ -40,9 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
     group = parser.getgroup("mockgraph", "mock Microsoft Graph server")
     group.addoption("--mockgraph-fixtures", metavar="DIR", help="fixtures folder for mockgraph_server")
-    group.addoption(
-        "--mockgraph-strict", action="store_true", default=None, help="fail tests whose payloads break the contract"
-    )
+    group.addoption("--mockgraph-strict", action="store_true", default=None, help="fail tests whose payloads break the contract")
     group.addoption("--mockgraph-report", metavar="PATH", help="write a contract report (.json .xml .md .html .txt)")
     group.addoption(
         "--mockgraph-record",
@@ -224,8 +222,12 @@ def mockgraph_server(request: pytest.FixtureRequest, _mockgraph_servers: dict[An
             server.stop()
         return
     key = (
-        settings.fixtures, settings.strict, tuple(sorted(settings.severity.items())), settings.max_body_bytes,
-        settings.record, settings.upstream,
+        settings.fixtures,
+        settings.strict,
+        tuple(sorted(settings.severity.items())),
+        settings.max_body_bytes,
+        settings.record,
+        settings.upstream,
     )
     if key not in _mockgraph_servers:
         _mockgraph_servers[key] = MockgraphServer(settings)
@@ -282,9 +284,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
         counts = summarize(findings)
         terminalreporter.section("mockgraph contract")
-        terminalreporter.line(
-            f"{counts['errors']} errors, {counts['warnings']} warnings, {counts['info']} info in {len(entries)} requests"
-        )
+        terminalreporter.line(f"{counts['errors']} errors, {counts['warnings']} warnings, {counts['info']} info in {len(entries)} requests")
         for entry in entries:
             for finding in entry.findings:
                 if finding.severity != "info":
@@ -296,4 +296,3 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
         write_atomic(report, render(cases_from_journal(entries), FORMAT_BY_SUFFIX[report.suffix.lower()]))
         terminalreporter.line(f"mockgraph contract report: {report}")
-

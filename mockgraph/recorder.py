@@ -40,8 +40,16 @@ RECORDED_KIND = "recorded"
 # Headers that describe one connection, not the message (RFC 9110, section 7.6.1).
 HOP_BY_HOP = frozenset(
     {
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-        "trailer", "trailers", "transfer-encoding", "upgrade",
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
     }
 )
 # Request headers that belong to one connection or one client run, not to the request's meaning.
@@ -49,7 +57,12 @@ _REQUEST_HEADERS_DROPPED = HOP_BY_HOP | {"host", "content-length", "expect", "ac
 # Response headers the replay server sets itself, or that change on every call (so that an
 # identical interaction gives an identical file).
 _RESPONSE_HEADERS_DROPPED = HOP_BY_HOP | {
-    "content-length", "content-encoding", "date", "request-id", "client-request-id", "x-ms-ags-diagnostic",
+    "content-length",
+    "content-encoding",
+    "date",
+    "request-id",
+    "client-request-id",
+    "x-ms-ags-diagnostic",
 }
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _NAME_PART_CHARS = 40  # per path segment in a file name
@@ -122,7 +135,6 @@ class Recorder:
         )
         url = self.upstream + (f"/{version}" if version else "") + path + (f"?{query}" if query else "")
         return Fixture(Source(kind=RECORDED_KIND, url=url), request, response, inferred_contract(request_body))
-
 
     async def save(self, interaction: Interaction) -> tuple[str, Fixture] | None:
         """Write the interaction's fixture (atomically, and only if its content is new); its name and

@@ -29,8 +29,19 @@ _SECRET_X_MS = re.compile(r"token|auth|secret|signature|credential|key|cookie|ti
 # (passwordCredential.secretText, a subscription's clientState, SAS `sig` and OneDrive `tempauth`).
 SECRET_FIELDS = frozenset(
     {
-        "access_token", "refresh_token", "id_token", "client_secret", "client_assertion", "assertion",
-        "password", "newPassword", "currentPassword", "secretText", "clientState", "sig", "tempauth",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_secret",
+        "client_assertion",
+        "assertion",
+        "password",
+        "newPassword",
+        "currentPassword",
+        "secretText",
+        "clientState",
+        "sig",
+        "tempauth",
     }
 )
 
@@ -71,17 +82,12 @@ class Redactor:
         return _normal(name) in self._fields
 
     def headers(self, headers: Headers) -> Headers:
-        return tuple(
-            (name, REDACTED if self.is_secret_header(name) else self.text(value)) for name, value in headers
-        )
+        return tuple((name, REDACTED if self.is_secret_header(name) else self.text(value)) for name, value in headers)
 
     def json(self, value: JsonValue) -> JsonValue:
         """A copy of a JSON value with secret fields replaced and every string cleaned by `text`."""
         if isinstance(value, dict):
-            return {
-                key: REDACTED if self.is_secret_field(key) and item is not None else self.json(item)
-                for key, item in value.items()
-            }
+            return {key: REDACTED if self.is_secret_field(key) and item is not None else self.json(item) for key, item in value.items()}
         if isinstance(value, list):
             return [self.json(item) for item in value]
         if isinstance(value, str):
@@ -167,4 +173,3 @@ class Redactor:
     def _email(self, match: re.Match[str]) -> str:
         local, _, domain = match.group(0).rpartition("@")
         return f"user-{self._digest(local + '@' + domain)[:10]}@tenant-{self._digest(domain)[:8]}.example.com"
-

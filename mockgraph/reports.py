@@ -265,10 +265,13 @@ def _html(cases: Sequence[Case], title: str) -> str:
     """A self-contained page: inline CSS, no script, a CSP that forbids loading anything."""
     counts = summarize(_all(cases))
     if any(counts.values()):  # the counts as coloured badges, then what they were counted in
-        summary = "".join(
-            f'<span class="badge {severity}">{counted(counts[key], severity)}</span>'
-            for severity, key in (("error", "errors"), ("warning", "warnings"), ("info", "info"))
-        ) + f"in {counted(len(cases), 'request')}"
+        summary = (
+            "".join(
+                f'<span class="badge {severity}">{counted(counts[key], severity)}</span>'
+                for severity, key in (("error", "errors"), ("warning", "warnings"), ("info", "info"))
+            )
+            + f"in {counted(len(cases), 'request')}"
+        )
     else:
         summary = _h(_summary(cases))
     sections = []
@@ -282,4 +285,3 @@ def _html(cases: Sequence[Case], title: str) -> str:
             body = '<p class="clean">No contract differences.</p>'
         sections.append(f'<section id="case-{number}"><h2>{_h(case.name)}</h2>{context}{body}</section>')
     return PAGE.format(title=_h(title), css=CSS, summary=summary, sections="\n".join(sections))
-

@@ -213,7 +213,7 @@ class _Answer:
     findings: tuple[Finding, ...]
 
 
-async def _replay(request: web.BaseRequest, state: ServerState) -> web.Response:
+async def _replay(request: web.BaseRequest, state: ServerState) -> web.StreamResponse:
     method = request.method
     raw_path = request.raw_path
     ids = state.ids.next(request.headers.get("client-request-id"))
@@ -254,10 +254,12 @@ def _goes_upstream(state: ServerState, recording: Recording, method: str, raw_pa
         return False
     path, _, query = raw_path.partition("?")
     outcome = state.index.match(Incoming(method, path, query))
-    return not outcome or outcome.route.fixture.source.kind == RECORDED_KIND
+    return isinstance(outcome, Miss) or outcome.route.fixture.source.kind == RECORDED_KIND
 
 
-async def _forward(request: web.BaseRequest, body: bytes, state: ServerState, recording: Recording, ids: dict[str, str]) -> web.StreamResponse:
+async def _forward(
+    request: web.BaseRequest, body: bytes, state: ServerState, recording: Recording, ids: dict[str, str]
+) -> web.StreamResponse:
     """Forward upstream, answer with what comes back, record it; a Graph-style 502/504 where the
     upstream fails, and nothing recorded."""
     names: list[str] = []

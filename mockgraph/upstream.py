@@ -47,9 +47,7 @@ class Upstream:
         self.record_limit = record_limit  # answers larger than this are forwarded, not recorded
         self._session: aiohttp.ClientSession | None = None
 
-    async def forward(
-        self, request: web.BaseRequest, body: bytes, keep: Callable[[Interaction], Awaitable[None]]
-    ) -> web.StreamResponse:
+    async def forward(self, request: web.BaseRequest, body: bytes, keep: Callable[[Interaction], Awaitable[None]]) -> web.StreamResponse:
         """Send `request` upstream and stream the answer back to its client. Where the answer
         arrives whole and within the record limit, `keep` gets the interaction before the answer's
         last bytes go out: a client that has its answer finds the recording already on disk."""

@@ -184,12 +184,7 @@ def _attribute(targets: Mapping[tuple[str, str], Sequence[str]], journal: Iterab
     entries: defaultdict[tuple[str, str], list[JournalEntry]] = defaultdict(list)
     for entry in journal:
         entries[(entry.method, entry.path)].append(entry)
-    return {
-        name: entry
-        for key, names in targets.items()
-        if len(entries[key]) == len(names)
-        for name, entry in zip(names, entries[key])
-    }
+    return {name: entry for key, names in targets.items() if len(entries[key]) == len(names) for name, entry in zip(names, entries[key])}
 
 
 def _result(name: str, fixture: Fixture, reply: _Reply, entry: JournalEntry | None, requests: Mapping[str, _Request]) -> FixtureResult:
@@ -201,7 +196,7 @@ def _result(name: str, fixture: Fixture, reply: _Reply, entry: JournalEntry | No
     reason, message = difference
     if entry is not None and entry.fixture is None:
         return FixtureResult(name, False, "unmatched", f"got {reply.status} {_graph_error(reply.body)}")
-    if entry is not None and entry.fixture != name:
+    if entry is not None and entry.fixture is not None and entry.fixture != name:
         other = entry.fixture
         if requests[other] == requests[name]:
             return FixtureResult(name, False, "indistinguishable", f"answered by {other}, whose documented request is the same; {message}")

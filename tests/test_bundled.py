@@ -25,7 +25,7 @@ def bundled_pages() -> list:
 def documented_json_blocks(page) -> list:
     """The JSON bodies of a page's fenced blocks, read without mockgraph's own parser."""
     blocks = re.findall(r"```[^\n]*\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
-    return [json.loads(block[block.index("{"):]) for block in blocks if "{" in block]
+    return [json.loads(block[block.index("{") :]) for block in blocks if "{" in block]
 
 
 def test_committed_fixtures_match_a_fresh_import(tmp_path):
@@ -43,7 +43,11 @@ def serve_process():
     """`mockgraph serve` on the bundled fixtures, on a free port, as its own process."""
     process = subprocess.Popen(
         [sys.executable, "-m", "mockgraph", "serve", "--port", "0", "--fixtures", str(FIXTURES_DIR)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         first = process.stdout.readline()
@@ -77,7 +81,10 @@ async def test_serve_writes_a_report_when_stopped(tmp_path):
     report = tmp_path / "contract.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "mockgraph", "serve", "--port", "0", "--fixtures", str(FIXTURES_DIR), "--report", str(report)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         base_url = process.stdout.readline().split()[-1]
@@ -102,7 +109,9 @@ def test_malformed_fixture_stops_the_start_with_its_name(tmp_path):
     (tmp_path / "broken.json").write_text('{"mockgraph": 1, "source": {"kind": "doc"}}')
     result = subprocess.run(
         [sys.executable, "-m", "mockgraph", "serve", "--port", "0", "--fixtures", str(tmp_path)],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 2
     assert result.stderr == f"mockgraph: {tmp_path / 'broken.json'}: request: is missing\n"

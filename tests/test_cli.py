@@ -47,7 +47,10 @@ class TestDiff:
         main(["diff", str(payload), "--fixture", str(SEED_FIXTURE), "--format", "json"])
         report = json.loads(capsys.readouterr().out)
         assert [(f["kind"], f["path"]) for f in report["findings"]] == [
-            ("type", "/isBroadcast"), ("enum", "/accessLevel"), ("unknown", "/extra"), ("missing", "/joinUrl"),
+            ("type", "/isBroadcast"),
+            ("enum", "/accessLevel"),
+            ("unknown", "/extra"),
+            ("missing", "/joinUrl"),
         ]
         assert report["summary"] == {"errors": 3, "warnings": 0, "info": 1}
 
@@ -120,7 +123,9 @@ class TestLint:
         assert main(["lint", str(SEED_PAGE), "--format", "json"]) == 1
         report = json.loads(capsys.readouterr().out)
         assert [(f["kind"], f["path"]) for f in report["findings"]] == [
-            ("enum", "/accessLevel"), ("enum", "/capabilities/0"), ("range", "/endDateTime"),
+            ("enum", "/accessLevel"),
+            ("enum", "/capabilities/0"),
+            ("range", "/endDateTime"),
         ]
 
 

@@ -48,7 +48,10 @@ def test_explicit_file_and_command_line(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("prot = 1\n", "unknown setting 'prot' (valid settings: fixtures, host, journal, journal-limit, max-body-bytes, port, pseudonymize, record, redact, report, severity, strict, upstream, upstream-timeout)"),
+        (
+            "prot = 1\n",
+            "unknown setting 'prot' (valid settings: fixtures, host, journal, journal-limit, max-body-bytes, port, pseudonymize, record, redact, report, severity, strict, upstream, upstream-timeout)",
+        ),
         ("strict = 1\n", "strict must be true or false"),
         ('severity = { enum = "fatal" }\n', "severity.enum: 'fatal' is not one of error, warning, info"),
         ('severity = { typo = "error" }\n', "severity: unknown finding kind 'typo'"),
@@ -72,8 +75,7 @@ def test_bad_settings_are_named(tmp_path, text, message):
 def test_record_settings(tmp_path):
     """Record mode, upstream, timeout, extra secret names and pseudonyms come from the settings file."""
     (tmp_path / "mockgraph.toml").write_text(
-        'record = "new"\nupstream = "https://graph.microsoft.com"\nupstream-timeout = 2.5\n'
-        'redact = ["X-Tenant-Key"]\npseudonymize = true\n'
+        'record = "new"\nupstream = "https://graph.microsoft.com"\nupstream-timeout = 2.5\nredact = ["X-Tenant-Key"]\npseudonymize = true\n'
     )
     settings = check_record(load_settings(cwd=tmp_path))
     assert (settings.record, settings.upstream, settings.upstream_timeout) == ("new", "https://graph.microsoft.com", 2.5)

@@ -115,7 +115,9 @@ class TestSmallContracts:
         example = {"name": "x", "size": 3, "tags": ["a"]}
         strict = ContractChecker(Contract(), example)
         assert summary(strict.check({"name": 1, "size": 4.5, "tags": ["b", 2], "more": True})) == [
-            ("type", "/name"), ("type", "/tags/1"), ("unknown", "/more"),
+            ("type", "/name"),
+            ("type", "/tags/1"),
+            ("unknown", "/more"),
         ]
         loose = ContractChecker(Contract(truncated=True), example)
         assert [(f.kind, f.severity) for f in loose.check({"name": "y", "size": 1, "tags": [], "more": 1})] == [("unknown", "warning")]
@@ -256,7 +258,9 @@ class TestUndocumentedNames:
             payload = with_key_at(payload, i * 3 % len(payload), f"note{i}", {"n": i} if i % 2 else i)
             findings = seed.check(payload)
             known = {("type", "/isBroadcast"), ("enum", "/accessLevel"), ("missing", "/joinUrl")}
-            expected = sorted(known | {("unknown", f"/note{i}")}, key=lambda f: list(payload).index(f[1][1:]) if f[1][1:] in payload else 99)
+            expected = sorted(
+                known | {("unknown", f"/note{i}")}, key=lambda f: list(payload).index(f[1][1:]) if f[1][1:] in payload else 99
+            )
             assert summary(findings) == expected
             [unknown] = [f for f in findings if f.kind == "unknown"]
             assert (unknown.severity, unknown.expected, unknown.actual) == ("error", "not documented", "object" if i % 2 else "integer")
@@ -274,14 +278,37 @@ class TestUndocumentedNames:
             (SEED.contract, DOCUMENTED, conforming(a=1), conforming(b={"x": [1]}, c=None)),
             (SEED.contract, DOCUMENTED, conforming(**{"a/b~c": 1, "@odata.etag": "w"}), conforming(**{"~d": [], "@odata.etag": "x"})),
             (
-                SEED.contract, DOCUMENTED,
-                {**conforming(), "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "x": 1}}},
-                {**conforming(), "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "y": "z"}}},
+                SEED.contract,
+                DOCUMENTED,
+                {
+                    **conforming(),
+                    "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "x": 1}},
+                },
+                {
+                    **conforming(),
+                    "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "y": "z"}},
+                },
             ),
-            (Contract(truncated=True), {"name": "x", "tags": [{"id": 1}]}, {"name": "a", "tags": [{"id": 2, "p": 1}], "q": 2}, {"r": 1, "name": "b", "tags": [{"s": {}, "id": 3}]}),
-            (Contract(inferred=True, truncated=True, properties=(Property("name", "String"),)), {"name": "x"}, {"name": "a", "p": 1}, {"q": "b", "name": "c"}),
-            (Contract(properties=(Property("members", "identity", collection=True),), types=(TypeDef("identity", (Property("id", "Guid"),)),)),
-             None, {"members": [{"id": "nope", "a": 1}], "b": 2}, {"members": [{"c": 1, "id": "no"}], "d": True}),
+            (
+                Contract(truncated=True),
+                {"name": "x", "tags": [{"id": 1}]},
+                {"name": "a", "tags": [{"id": 2, "p": 1}], "q": 2},
+                {"r": 1, "name": "b", "tags": [{"s": {}, "id": 3}]},
+            ),
+            (
+                Contract(inferred=True, truncated=True, properties=(Property("name", "String"),)),
+                {"name": "x"},
+                {"name": "a", "p": 1},
+                {"q": "b", "name": "c"},
+            ),
+            (
+                Contract(
+                    properties=(Property("members", "identity", collection=True),), types=(TypeDef("identity", (Property("id", "Guid"),)),)
+                ),
+                None,
+                {"members": [{"id": "nope", "a": 1}], "b": 2},
+                {"members": [{"c": 1, "id": "no"}], "d": True},
+            ),
             (SEED.contract, DOCUMENTED, conforming(subject={"a": 1}, x=1), conforming(subject={"b": [2]}, y=2)),
         ],
         ids=["root", "escaped-and-annotations", "nested", "truncated-example", "inferred", "collection", "object-for-a-string"],

@@ -141,7 +141,7 @@ class TestBlocks:
 
     def test_an_indented_fence_loses_its_indentation(self):
         """A fence inside a list item is read with the item's indentation removed from its code."""
-        doc = page("1. Step\n\n   ```json\n   {\"a\": 1}\n   ```\n")
+        doc = page('1. Step\n\n   ```json\n   {"a": 1}\n   ```\n')
         assert doc.blocks[0].code == '{"a": 1}'
 
 
@@ -171,7 +171,7 @@ class TestAnnotations:
 
     def test_an_unclosed_comment_is_reported_and_the_page_still_reads(self):
         """A `<!--` never closed is reported; the lines after it are still read."""
-        doc = page("<!-- { \"blockType\": \"request\" }\n# Heading\n")
+        doc = page('<!-- { "blockType": "request" }\n# Heading\n')
         assert [p.reason for p in doc.problems] == ["unclosed-comment"]
         assert [s.title for s in doc.sections] == ["Heading"]
 
@@ -205,7 +205,7 @@ class TestSections:
 
     def test_front_matter_is_skipped(self):
         """The YAML front matter is neither prose nor a table nor a heading."""
-        doc = page("---\ntitle: \"x | y\"\n---\n# Title\n")
+        doc = page('---\ntitle: "x | y"\n---\n# Title\n')
         assert [s.line for s in doc.sections] == [4]
         assert 2 not in doc.prose
 

@@ -294,7 +294,12 @@ class TestInheritance:
         write_page(folder / "otherthing.md", resource_page("otherThing", "| z | String | |"))
         api_page = tmp_path / "api" / "message-send.md"
         props = (Property("attachments", "attachment", collection=True),)
-        example = {"attachments": [{"@odata.type": "#microsoft.graph.fileAttachment", "contentBytes": "x"}, {"@odata.type": "#microsoft.graph.otherThing"}]}
+        example = {
+            "attachments": [
+                {"@odata.type": "#microsoft.graph.fileAttachment", "contentBytes": "x"},
+                {"@odata.type": "#microsoft.graph.otherThing"},
+            ]
+        }
         types = ResourceCache().nested_types(props, example, api_page)
         assert [(t.name, t.bases) for t in types] == [("attachment", ()), ("fileAttachment", ("attachment",))]
 

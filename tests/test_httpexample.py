@@ -116,7 +116,11 @@ class TestUrls:
         """An absolute Graph URL splits into version, path and raw query; a fragment leaves the path."""
         target = parse_url("https://graph.microsoft.com/beta/me/events/?$top=2")
         assert (target.version, target.path, target.query, target.graph, target.notes) == (
-            "beta", "/me/events", "$top=2", True, [],
+            "beta",
+            "/me/events",
+            "$top=2",
+            True,
+            [],
         )
         assert parse_url("https://graph.microsoft.com/v1.0/me#x").path == "/me"
 

@@ -121,7 +121,10 @@ class TestSeedPage:
         """The source names the page, the example, its annotation line and the URL as written."""
         source = seed.fixtures[0][1].source
         assert (source.kind, source.page, source.example, source.line) == (
-            "doc", "app-post-onlinemeetings.md", "create_onlinemeeting_from_", 72,
+            "doc",
+            "app-post-onlinemeetings.md",
+            "create_onlinemeeting_from_",
+            72,
         )
         assert source.url == "https://graph.microsoft.com/docs\\api/app/onlineMeetings"
         assert source.annotations["response"]["@odata.type"] == "microsoft.graph.onlinemeeting"
@@ -146,7 +149,11 @@ class TestSeedPage:
         props = {p.name: p for p in contract.properties}
         assert len(contract.properties) == 17
         assert props["accessLevel"].enum == (
-            "everyone", "invited", "locked", "sameEnterprise", "sameEnterpriseAndFederated",
+            "everyone",
+            "invited",
+            "locked",
+            "sameEnterprise",
+            "sameEnterpriseAndFederated",
         )
         assert (props["capabilities"].type, props["capabilities"].collection) == ("Enumeration", True)
         assert props["participants"].type == "meetingParticipants"
@@ -379,8 +386,9 @@ class TestArrayBodies:
     def test_an_array_body_takes_no_type_from_the_response(self, tmp_path):
         """OneNote's PATCH sends an array of commands: the response's onenotePage is not its contract type."""
         body = '[{"target": "body", "action": "append", "content": "<p>x</p>"}]'
-        text = EXAMPLE.replace('{"name": "x"}', body).replace('<!-- { "blockType": "response" } -->',
-                                                               '<!-- { "blockType": "response", "@odata.type": "microsoft.graph.onenotePage" } -->')
+        text = EXAMPLE.replace('{"name": "x"}', body).replace(
+            '<!-- { "blockType": "response" } -->', '<!-- { "blockType": "response", "@odata.type": "microsoft.graph.onenotePage" } -->'
+        )
         [(_, fixture)] = import_page(write_page(tmp_path, "page-update.md", text), tmp_path).fixtures
         assert fixture.request.body.json[0]["action"] == "append"
         assert fixture.contract.type is None
@@ -585,7 +593,7 @@ class TestBrokenPages:
         """A request whose first line has no HTTP method is `bad-request-line` and skipped."""
         text = EXAMPLE.replace("POST https://graph.microsoft.com/v1.0/me/things", first_line)
         if not first_line:
-            text = text.replace("Content-Type: application/json\n\n{\"name\": \"x\"}\n", "")
+            text = text.replace('Content-Type: application/json\n\n{"name": "x"}\n', "")
         result = import_page(write_page(tmp_path, "x.md", text), tmp_path)
         assert result.fixtures == []
         assert [d.reason for d in result.diagnostics if d.skipped] == ["bad-request-line"]

@@ -64,9 +64,7 @@ class TestMatching:
         """Where several examples share an endpoint, the nearest documented body picks the answer."""
         index = index_of(
             mail=make_fixture("POST", "/me/sendMail", body={"message": {"subject": "s", "body": {}}, "saveToSentItems": True}),
-            headers=make_fixture(
-                "POST", "/me/sendMail", body={"message": {"subject": "s", "internetMessageHeaders": [{"name": "x"}]}}
-            ),
+            headers=make_fixture("POST", "/me/sendMail", body={"message": {"subject": "s", "internetMessageHeaders": [{"name": "x"}]}}),
         )
         sent = {"message": {"subject": "other", "internetMessageHeaders": [{"name": "y", "value": "z"}]}}
         assert index.match(Incoming("POST", "/me/sendMail", json=sent)).route.name == "headers"
@@ -76,11 +74,12 @@ class TestMatching:
         """Two examples with the same keys but different @odata.type are told apart by it."""
         index = index_of(
             ip=make_fixture("POST", "/namedLocations", body={"@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "a"}),
-            country=make_fixture("POST", "/namedLocations", body={"@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "a"}),
+            country=make_fixture(
+                "POST", "/namedLocations", body={"@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "a"}
+            ),
         )
         sent = {"@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "b"}
         assert index.match(Incoming("POST", "/namedLocations", json=sent)).route.name == "country"
-
 
     def test_query_values_tell_variants_apart(self):
         """$format=text/csv and $format=application/json are different examples of one report."""
@@ -95,11 +94,15 @@ class TestMatching:
         """An update documented with and without `Prefer: return=representation` answers each as documented."""
         minimal = make_fixture("PATCH", "/security/alerts/{id}", status=204)
         full = make_fixture("PATCH", "/security/alerts/{id}", status=200, response={"id": "a"})
-        full = type(full)(full.source, type(full.request)(**{**full.request.__dict__, "headers": (("Prefer", "return=representation"),)}), full.response, full.contract)
+        full = type(full)(
+            full.source,
+            type(full.request)(**{**full.request.__dict__, "headers": (("Prefer", "return=representation"),)}),
+            full.response,
+            full.contract,
+        )
         index = index_of(minimal=minimal, full=full)
         assert index.match(Incoming("PATCH", "/security/alerts/1", prefer="return=representation")).route.name == "full"
         assert index.match(Incoming("PATCH", "/security/alerts/1")).route.name == "minimal"
-
 
     def test_example_ids_tell_variants_apart(self):
         """GETs that differ only in their documented example ids answer the one whose ids were sent."""

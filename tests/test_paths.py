@@ -33,9 +33,17 @@ class TestSegments:
 
 @pytest.mark.parametrize(
     "segment",
-    ["87d349ed-44d7-43e1-9a83-5f2406dee5bd", "MSpkYzE3Njc0Yy04MWQ5LTRhZGItYmZiMi04ZdFpHRTNaR1F6WGhyZWFkLnYy",
-     "AAMkAGI2TG93AAA=", "19:meeting_x@thread.skype", "{userId}", "{id | userPrincipalName}", "01BYE5RZ6QN3ZWBTUFOFD3GSPGOHDJD36K",
-     "contoso.sharepoint.com,2C712604-1370-44E7-A1F5-426573FDA80A", "b!-RIj2DuyvEyV1T4NlOaMHk8XkS_I8MdFlUCq1Blcjgm"],
+    [
+        "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+        "MSpkYzE3Njc0Yy04MWQ5LTRhZGItYmZiMi04ZdFpHRTNaR1F6WGhyZWFkLnYy",
+        "AAMkAGI2TG93AAA=",
+        "19:meeting_x@thread.skype",
+        "{userId}",
+        "{id | userPrincipalName}",
+        "01BYE5RZ6QN3ZWBTUFOFD3GSPGOHDJD36K",
+        "contoso.sharepoint.com,2C712604-1370-44E7-A1F5-426573FDA80A",
+        "b!-RIj2DuyvEyV1T4NlOaMHk8XkS_I8MdFlUCq1Blcjgm",
+    ],
 )
 def test_documented_ids_are_keys(segment):
     """Example ids of every shape the documentation uses are recognised as keys."""

@@ -98,7 +98,9 @@ def test_not_strict_passes_with_a_summary(project):
 
 def test_marker_wins_over_the_command_line(project):
     """@pytest.mark.mockgraph(strict=False) overrides --mockgraph-strict for its test."""
-    project.makepyfile(test_wrong="import pytest\n" + WRONG_TYPE_TEST.replace("def test_create", "@pytest.mark.mockgraph(strict=False)\ndef test_create"))
+    project.makepyfile(
+        test_wrong="import pytest\n" + WRONG_TYPE_TEST.replace("def test_create", "@pytest.mark.mockgraph(strict=False)\ndef test_create")
+    )
     result = project.runpytest("--mockgraph-strict")
     result.assert_outcomes(passed=1)
 

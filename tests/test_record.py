@@ -86,9 +86,7 @@ class FakeGraph:
             return response
         if path == "/v1.0/echo-headers":
             return web.json_response(dict(request.headers), headers={"X-Upstream": "yes"})
-        return web.json_response(
-            {"error": {"code": "ResourceNotFound", "message": f"no {path} upstream"}}, status=404
-        )
+        return web.json_response({"error": {"code": "ResourceNotFound", "message": f"no {path} upstream"}}, status=404)
 
 
 @asynccontextmanager
@@ -191,7 +189,9 @@ class TestRoundTrip:
             async with http.get(f"{url}/_mockgraph/requests") as response:
                 findings = (await response.json())["requests"][0]["findings"]
         assert {(f["kind"], f["path"], f["severity"]) for f in findings} == {
-            ("type", "/subject", "error"), ("format", "/startDateTime", "error"), ("unknown", "/extra", "warning"),
+            ("type", "/subject", "error"),
+            ("format", "/startDateTime", "error"),
+            ("unknown", "/extra", "warning"),
         }
 
 
@@ -468,9 +468,22 @@ class TestCommandLine:
         upstream, _ = graph
         folder = tmp_path / "fixtures"
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "mockgraph", "serve", "--port", "0", "--fixtures", str(folder),
-            "--record", "new", "--upstream", upstream, "--redact", "x-tenant-key",
-            stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            sys.executable,
+            "-m",
+            "mockgraph",
+            "serve",
+            "--port",
+            "0",
+            "--fixtures",
+            str(folder),
+            "--record",
+            "new",
+            "--upstream",
+            upstream,
+            "--redact",
+            "x-tenant-key",
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
             url = (await process.stdout.readline()).decode().split()[-1]

@@ -14,7 +14,8 @@ GUID = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
 
 class TestSecrets:
     @pytest.mark.parametrize(
-        "name", ["Authorization", "proxy-authorization", "Cookie", "Set-Cookie", "x-ms-token-aad-access-token", "X-MS-Client-Secret", "api-key"]
+        "name",
+        ["Authorization", "proxy-authorization", "Cookie", "Set-Cookie", "x-ms-token-aad-access-token", "X-MS-Client-Secret", "api-key"],
     )
     def test_secret_headers(self, name):
         """Credential headers, and x-ms-* headers named for tokens or secrets, are replaced whole."""
@@ -28,13 +29,19 @@ class TestSecrets:
     def test_json_fields_at_any_depth(self):
         """Secret fields are replaced wherever they sit; others, and nulls, are kept."""
         body = {
-            "access_token": "a", "refresh_token": "r", "id_token": "i", "client_secret": "c",
+            "access_token": "a",
+            "refresh_token": "r",
+            "id_token": "i",
+            "client_secret": "c",
             "passwordProfile": {"password": "p", "forceChangePasswordNextSignIn": True},
             "passwordCredentials": [{"secretText": "s", "displayName": "d"}],
             "clientState": None,
         }
         assert Redactor().json(body) == {
-            "access_token": REDACTED, "refresh_token": REDACTED, "id_token": REDACTED, "client_secret": REDACTED,
+            "access_token": REDACTED,
+            "refresh_token": REDACTED,
+            "id_token": REDACTED,
+            "client_secret": REDACTED,
             "passwordProfile": {"password": REDACTED, "forceChangePasswordNextSignIn": True},
             "passwordCredentials": [{"secretText": REDACTED, "displayName": "d"}],
             "clientState": None,

@@ -107,7 +107,6 @@ class TestApi:
         out = render([SEED_CASE], fmt)
         assert out.endswith("\n") and not out.endswith("\n\n")
 
-
     @pytest.mark.parametrize("fmt", FORMATS)
     def test_any_key_can_be_written(self, fmt):
         """A lone surrogate or a NUL in a payload's key still gives a report that encodes as UTF-8."""
@@ -116,7 +115,9 @@ class TestApi:
         assert "\\ud800" in out and "\x00" not in out
         out.encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
 
-    @pytest.mark.parametrize(("fmt", "shown"), [("text", "(root)"), ("markdown", "`(root)`"), ("html", "<td>(root)</td>"), ("json", '"path": ""')])
+    @pytest.mark.parametrize(
+        ("fmt", "shown"), [("text", "(root)"), ("markdown", "`(root)`"), ("html", "<td>(root)</td>"), ("json", '"path": ""')]
+    )
     def test_the_whole_payload(self, fmt, shown):
         """A finding about the whole payload (pointer "") is shown as (root); JSON keeps the pointer itself."""
         root = Finding("type", "error", "", "onlineMeeting object", "array", "payload should be onlineMeeting object, got array")
@@ -209,7 +210,13 @@ class TestJson:
         assert list(first) == ["name", "fixture", "status", "findings", "summary"]
         assert (first["name"], first["fixture"], first["status"]) == ("POST /v1.0/app/onlineMeetings", "seed.json", 201)
         assert [(f["kind"], f["path"]) for f in first["findings"]] == EXPECTED
-        assert second == {"name": "GET /v1.0/me", "fixture": "me.json", "status": 200, "findings": [], "summary": {"errors": 0, "warnings": 0, "info": 0}}
+        assert second == {
+            "name": "GET /v1.0/me",
+            "fixture": "me.json",
+            "status": 200,
+            "findings": [],
+            "summary": {"errors": 0, "warnings": 0, "info": 0},
+        }
 
     def test_single_payload_has_no_requests(self):
         """For one payload (`mockgraph diff`) the report is only findings and summary."""
@@ -229,7 +236,11 @@ class TestJunit:
         assert root.tag == "testsuites"
         [suite] = root.findall("testsuite")
         assert {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped", "time")} == {
-            "tests": "2", "failures": "1", "errors": "0", "skipped": "0", "time": "0",
+            "tests": "2",
+            "failures": "1",
+            "errors": "0",
+            "skipped": "0",
+            "time": "0",
         }
         seed, clean = suite.findall("testcase")
         assert (seed.get("classname"), seed.get("name")) == ("mockgraph.contract", "POST /v1.0/app/onlineMeetings")
@@ -318,11 +329,22 @@ class TestHtml:
             pytest.fail("Chromium is needed to test the HTML report: run `apt-get install -y chromium` (as root), or `make test`")
         report = tmp_path / "report.html"
         report.write_text(render([SEED_CASE, HOSTILE_CASE], "html"), encoding="utf-8")
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ]
         result = subprocess.run(
             [chromium, *flags, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", report.as_uri()],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert result.returncode == 0, result.stderr[-2000:]
         parser = html_rows(result.stdout)

@@ -113,7 +113,10 @@ class TestJournal:
         assert (first["seq"], first["method"], first["path"], first["status"]) == (1, "POST", SEED_PATH, 201)
         assert first["fixture"] == "unversioned/app-post-onlinemeetings/create_onlinemeeting_from_.json"
         assert [(f["kind"], f["path"]) for f in first["findings"]] == [
-            ("type", "/isBroadcast"), ("enum", "/accessLevel"), ("unknown", "/extra"), ("missing", "/joinUrl"),
+            ("type", "/isBroadcast"),
+            ("enum", "/accessLevel"),
+            ("unknown", "/extra"),
+            ("missing", "/joinUrl"),
         ]
         assert first["body"]["isBroadcast"] == "yes"
         assert (second["status"], second["fixture"], second["findings"]) == (404, None, [])
@@ -154,7 +157,6 @@ class TestJournal:
         assert [f.kind for f in checked.findings] == ["type", "enum", "unknown", "missing"]
         assert (malformed.status, malformed.fixture, malformed.body) == (400, None, None)
         assert all(json.loads(line) for line in path.read_text().splitlines())
-
 
     async def test_unencodable_payload_is_journaled(self, serve, http, tmp_path):
         """A payload holding a lone surrogate (valid JSON, not valid UTF-8) is answered and journaled."""

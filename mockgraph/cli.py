@@ -247,14 +247,14 @@ def _serve(args: argparse.Namespace) -> int:
     server = create_server(FixtureIndex(fixtures), settings)
     asyncio.run(_run_until_signalled(server, settings))
     if settings.report is not None:
-        cases = cases_from_journal(list(server.state.journal))
+        cases = cases_from_journal(list(server.journal))
         write_atomic(settings.report, render(cases, FORMAT_BY_SUFFIX[settings.report.suffix.lower()]))
         print(f"contract report: {settings.report}", flush=True)
     return 0
 
 
 async def _run_until_signalled(server: MockServer, settings: Settings) -> None:
-    index = server.state.index
+    index = server.index
     async with AsyncExitStack() as stack:
         try:
             base_url = await stack.enter_async_context(running(server, settings.host, settings.port))

@@ -35,6 +35,9 @@ class JournalEntry:
     body: JsonValue  # the JSON payload, None when there was none
     findings: tuple[Finding, ...] = ()
     forwarded: bool = False  # answered by the upstream (record mode), not by a fixture
+    error: str | None = None  # the message of a Graph error answer (a miss names the nearest fixtures)
+    unchecked: bool = False  # a JSON payload matched a fixture that documents no contract to check it by
+    test: str | None = None  # the pytest node id of the test that sent it, where pytest ran it
 
     @property
     def label(self) -> str:
@@ -96,11 +99,18 @@ def entry_from_json(data: Any) -> JournalEntry:
             body=data.get("body"),
             findings=tuple(finding_from_json(f) for f in data.get("findings", [])),
             forwarded=bool(data.get("forwarded", False)),
+            error=_optional_str(data.get("error")),
+            unchecked=bool(data.get("unchecked", False)),
+            test=_optional_str(data.get("test")),
         )
     except KeyError as exc:
         raise ValueError(f"an entry lacks {exc.args[0]!r}") from None
     except (TypeError, ValueError) as exc:
         raise ValueError(str(exc)) from None
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def read_journal(path: Path) -> list[JournalEntry]:

@@ -129,7 +129,7 @@ class MockgraphServer:
     @property
     def requests(self) -> list[JournalEntry]:
         """This test's requests, in order: method, path, status, matched fixture, body, findings."""
-        return list(self._server.state.journal)
+        return list(self._server.journal)
 
     @property
     def findings(self) -> list[Finding]:
@@ -137,7 +137,7 @@ class MockgraphServer:
 
     def reset(self) -> None:
         """Forget the requests seen so far."""
-        self._server.state.journal.clear()
+        self._server.reset()
 
     def assert_called(self, method: str, path: str, times: int | None = None) -> None:
         """Assert `method path` (query ignored, version prefix optional) was requested, `times` times if given."""

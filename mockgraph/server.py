@@ -137,6 +137,24 @@ class MockServer:
                 return admin(self.state)
         return await _replay(request, self.state)
 
+    # The surface the pytest plugin, the CLI and verify use; `state` is the server's own.
+
+    @property
+    def journal(self) -> Journal:
+        return self.state.journal
+
+    @property
+    def index(self) -> FixtureIndex:
+        return self.state.index
+
+    def reset(self) -> None:
+        """Forget the requests seen so far."""
+        self.state.journal.clear()
+
+    def add_fixture(self, name: str, fixture: Fixture) -> None:
+        """Serve `fixture` from now on, as `name` (replacing a fixture of that name)."""
+        _add_fixture(self.state, name, fixture)
+
     @property
     def record_mode(self) -> str:
         """The record mode in effect: `once` has become `all` or `none` by now."""

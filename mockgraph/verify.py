@@ -135,7 +135,7 @@ async def verify(fixtures: Mapping[str, Fixture], settings: Settings | None = No
         # auto_decompress off: a documented Content-Encoding is replayed over a body that is not encoded.
         async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
             await asyncio.gather(*(worker(session) for _ in range(min(concurrency, len(targets)))))
-        answered = _attribute(targets, server.state.journal)
+        answered = _attribute(targets, server.journal)
     results = tuple(_result(name, fixture, replies[name], answered.get(name), requests) for name, fixture in fixtures.items())
     notes = {name: entry.findings for name, entry in answered.items() if entry.fixture == name and entry.findings}
     return VerifyResult(results, {name: notes[name] for name in fixtures if name in notes})

@@ -49,9 +49,9 @@ from corpus import SEED_NAME, load_seed, seed_from_page, write_corpus
 from loadgen import LoadResult, write_requests
 from mockgraph.differ import ContractChecker
 from mockgraph.errors import MockgraphError
-from mockgraph.journal import summarize
+from mockgraph.journal import contract_summary, summarize
 from mockgraph.models import Fixture
-from mockgraph.server import MEMO_ANSWERS, contract_summary
+from mockgraph.replay import MEMO_ANSWERS
 from payloads import varied
 from procs import Answer, BenchError, Server, child_setup, request_once, server_process
 

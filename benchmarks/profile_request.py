@@ -36,14 +36,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import mockgraph.server
+import mockgraph.replay
 
 from corpus import SEED_NAME, load_seed
 from loadgen import write_requests
 from mockgraph.config import Settings
 from mockgraph.differ import ContractChecker
 from mockgraph.index import FixtureIndex, Incoming
-from mockgraph.server import contract_summary, create_server, running
+from mockgraph.journal import contract_summary
+from mockgraph.server import create_server, running
 from payloads import varied
 from procs import child_setup
 
@@ -168,12 +169,12 @@ def _without_check() -> Iterator[None]:
 
 @contextmanager
 def _without_parse() -> Iterator[None]:
-    parse = mockgraph.server._parse_json
-    mockgraph.server._parse_json = lambda body: None  # type: ignore[assignment]
+    parse = mockgraph.replay._parse_json
+    mockgraph.replay._parse_json = lambda body: None  # type: ignore[assignment]
     try:
         yield
     finally:
-        mockgraph.server._parse_json = parse
+        mockgraph.replay._parse_json = parse
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import MockgraphError
+from .exchange import Answer, Request
 from .models import Finding, JsonValue
 from .redact import Redactor
 
@@ -58,6 +59,13 @@ _COUNT_KEY = {"error": "errors", "warning": "warnings", "info": "info"}
 def counted(n: int, word: str) -> str:
     """`1 error`, `2 errors`, `3 info`: how summaries say their counts."""
     return f"{n} {word}" if n == 1 or word == "info" else f"{n} {word}s"
+
+
+def contract_summary(findings: Iterable[Finding]) -> str:
+    """`2 errors, 1 warning` for the contract header; `0 errors` when the payload conforms."""
+    counts = summarize(findings)
+    words = (("errors", "error"), ("warnings", "warning"), ("info", "info"))
+    return ", ".join(counted(counts[key], word) for key, word in words if counts[key]) or "0 errors"
 
 
 def finding_to_json(finding: Finding) -> dict[str, str]:
@@ -143,18 +151,9 @@ class Journal:
         self._out: IO[str] | None = file.open("a", encoding="utf-8") if file else None
         self._redactor = redactor or Redactor()  # the file is on disk: no secrets in it
 
-    def record(
-        self,
-        method: str,
-        path: str,
-        status: int,
-        fixture: str | None,
-        body: bytes,
-        findings: tuple[Finding, ...],
-        forwarded: bool = False,
-    ) -> None:
+    def record(self, request: Request, answer: Answer) -> None:
         self._seq += 1
-        record = (self._seq, time.time(), method, path, status, fixture, body, findings, forwarded)
+        record = (self._seq, time.time(), request, answer)
         self._records.append(record)
         if self._out is not None:
             self._write(_entry(record))
@@ -192,17 +191,19 @@ class Journal:
 
 
 def _entry(record: tuple[Any, ...]) -> JournalEntry:
-    seq, stamp, method, path, status, fixture, body, findings, forwarded = record
+    seq, stamp, request, answer = record
     return JournalEntry(
         seq=seq,
         time=datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="milliseconds"),
-        method=method,
-        path=path,
-        status=status,
-        fixture=fixture,
-        body=_json_or_none(body),
-        findings=findings,
-        forwarded=forwarded,
+        method=request.method,
+        path=request.target,
+        status=answer.status,
+        fixture=answer.fixture,
+        body=_json_or_none(request.body),
+        findings=answer.findings,
+        forwarded=answer.forwarded,
+        error=answer.error,
+        unchecked=answer.unchecked,
     )
 
 

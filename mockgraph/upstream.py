@@ -1,8 +1,9 @@
 """Forwarding to a real upstream: the request as the client sent it, the answer back unchanged.
 
-The answer is streamed to the client as it arrives, so a large body never has to fit in memory
-twice; a copy is kept for the recorder up to a limit. An upstream that cannot be reached or does
-not answer in time becomes an `UpstreamError` (502 or 504) before anything is sent to the client.
+The answer is streamed to the client as it arrives (an `Answer` whose body is a stream the
+server's edge sends), so a large body never has to fit in memory twice; a copy is kept for the
+recorder up to a limit. An upstream that cannot be reached or does not answer in time is a
+Graph-style 502 or 504, answered before anything else is sent to the client.
 The client session opens on the first forward: a server that never forwards never connects.
 """
 
@@ -11,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import aiohttp
-from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from .exchange import Answer, Request, graph_error
 from .models import Headers
 from .recorder import HOP_BY_HOP, Interaction
 
@@ -26,16 +27,6 @@ log = logging.getLogger("mockgraph")
 # Content codings the recorder can undo; a client's Accept-Encoding is narrowed to these.
 _DECODABLE = ("gzip", "deflate", "identity")
 _CHUNK = 64 * 1024
-
-
-class UpstreamError(Exception):
-    """The upstream failed before answering: `status` is 502 (unreachable, reset) or 504 (timeout)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 class Upstream:
@@ -47,65 +38,26 @@ class Upstream:
         self.record_limit = record_limit  # answers larger than this are forwarded, not recorded
         self._session: aiohttp.ClientSession | None = None
 
-    async def forward(self, request: web.BaseRequest, body: bytes, keep: Callable[[Interaction], Awaitable[None]]) -> web.StreamResponse:
-        """Send `request` upstream and stream the answer back to its client. Where the answer
-        arrives whole and within the record limit, `keep` gets the interaction before the answer's
-        last bytes go out: a client that has its answer finds the recording already on disk."""
+    async def forward(self, request: Request, keep: Callable[[Interaction], Awaitable[str | None]]) -> Answer:
+        """Send `request` upstream; the answer streams its body from the upstream as the edge sends
+        it. Where the body arrives whole and within the record limit, `keep` gets the interaction
+        before the last bytes go out: a client that has its answer finds the recording on disk.
+        A Graph-style 502 or 504 where the upstream cannot be reached or does not answer in time."""
         headers, skipped = _forwarded_headers(request.headers)
-        url = URL(self.base_url + request.raw_path, encoded=True)
+        url = URL(self.base_url + request.target, encoded=True)
         try:
             answer = await self._client().request(
-                request.method, url, headers=headers, data=body or None, allow_redirects=False, skip_auto_headers=skipped
+                request.method, url, headers=headers, data=request.body or None, allow_redirects=False, skip_auto_headers=skipped
             )
         except asyncio.TimeoutError:
-            raise UpstreamError(504, "GatewayTimeout", f"The upstream {self.base_url} did not answer within {self.timeout:g} s.") from None
+            return graph_error(request, 504, "GatewayTimeout", f"The upstream {self.base_url} did not answer within {self.timeout:g} s.")
         except aiohttp.ClientError as exc:
-            raise UpstreamError(502, "BadGateway", f"The upstream {self.base_url} failed: {exc or type(exc).__name__}.") from None
-        async with answer:
-            response = web.StreamResponse(status=answer.status, reason=answer.reason)
-            for name, value in answer.headers.items():
-                if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
-                    response.headers.add(name, value)
-            if answer.content_length is not None and "transfer-encoding" not in answer.headers:
-                response.content_length = answer.content_length
-            await response.prepare(request)
-            kept: list[bytes] | None = []
-            size = 0
-            last = b""  # each chunk waits for the next, so the last one can wait for `keep`
-            try:
-                async for chunk in answer.content.iter_chunked(_CHUNK):
-                    if last:
-                        await response.write(last)
-                    last = chunk
-                    size += len(chunk)
-                    if kept is not None and size > self.record_limit:
-                        kept = None
-                    elif kept is not None:
-                        kept.append(chunk)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                # Too late for a 502: cut the connection, so the client sees a broken answer, not a short one.
-                log.warning("upstream answer to %s %s broke off after %d bytes: %s", request.method, request.raw_path, size, exc)
-                if request.transport is not None:
-                    request.transport.abort()
-                return response
-            if kept is None:
-                log.warning("not recording %s %s: its answer is over %d bytes", request.method, request.raw_path, self.record_limit)
-            elif (decoded := _decoded(b"".join(kept), answer.headers.get("Content-Encoding", ""))) is not None:
-                await keep(
-                    Interaction(
-                        method=request.method,
-                        raw_path=request.raw_path,
-                        request_headers=_pairs(request.headers.items()),
-                        request_body=body,
-                        status=answer.status,
-                        response_headers=_pairs(answer.headers.items()),
-                        response_body=decoded,
-                    )
-                )
-            if last:
-                await response.write(last)
-            await response.write_eof()
-        return response
+            return graph_error(request, 502, "BadGateway", f"The upstream {self.base_url} failed: {exc or type(exc).__name__}.")
+        out: CIMultiDict[str] = CIMultiDict()
+        for name, value in answer.headers.items():
+            if name.lower() not in HOP_BY_HOP and (name.lower() != "content-length" or "transfer-encoding" not in answer.headers):
+                out.add(name, value)
+        return Answer(answer.status, CIMultiDictProxy(out), stream=_Relay(self, request, answer, keep))
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -120,6 +72,57 @@ class Upstream:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class StreamBroken(Exception):
+    """An upstream answer broke off after its head was sent: too late for a 502, so the edge cuts
+    the client's connection, and the client sees a broken answer rather than a short one."""
+
+
+class _Relay:
+    """The upstream's answer body, chunk by chunk, kept for the recorder as it passes."""
+
+    def __init__(
+        self, upstream: Upstream, request: Request, answer: aiohttp.ClientResponse, keep: Callable[[Interaction], Awaitable[str | None]]
+    ) -> None:
+        self._upstream, self._request, self._answer, self._keep = upstream, request, answer, keep
+        self.fixture: str | None = None
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        request, answer, limit = self._request, self._answer, self._upstream.record_limit
+        async with answer:
+            kept: list[bytes] | None = []
+            size = 0
+            last = b""  # each chunk waits for the next, so the last one can wait for `keep`
+            try:
+                async for chunk in answer.content.iter_chunked(_CHUNK):
+                    if last:
+                        yield last
+                    last = chunk
+                    size += len(chunk)
+                    if kept is not None and size > limit:
+                        kept = None
+                    elif kept is not None:
+                        kept.append(chunk)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                log.warning("upstream answer to %s %s broke off after %d bytes: %s", request.method, request.target, size, exc)
+                raise StreamBroken(str(exc)) from None
+            if kept is None:
+                log.warning("not recording %s %s: its answer is over %d bytes", request.method, request.target, limit)
+            elif (decoded := _decoded(b"".join(kept), answer.headers.get("Content-Encoding", ""))) is not None:
+                self.fixture = await self._keep(
+                    Interaction(
+                        method=request.method,
+                        raw_path=request.target,
+                        request_headers=_pairs(request.headers.items()),
+                        request_body=request.body,
+                        status=answer.status,
+                        response_headers=_pairs(answer.headers.items()),
+                        response_body=decoded,
+                    )
+                )
+            if last:
+                yield last
 
 
 def _forwarded_headers(headers: CIMultiDictProxy[str]) -> tuple[CIMultiDict[str], tuple[str, ...]]:

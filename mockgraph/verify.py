@@ -28,7 +28,8 @@ from .fixturefile import load_fixtures
 from .index import FixtureIndex
 from .journal import JournalEntry, counted
 from .models import Finding, Fixture, Headers
-from .server import create_server, encode_body, running
+from .replay import encode_body
+from .server import create_server, running
 
 #: Why a fixture failed: its own answer differs (status, body); no fixture answered (unmatched);
 #: another fixture answered (other-fixture), one whose documented request is the same

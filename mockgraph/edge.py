@@ -1,0 +1,68 @@
+"""Where aiohttp meets the road: an aiohttp request read into a `Request`, an `Answer` written back.
+
+Nothing past this module sees an aiohttp object. Reading refuses what cannot be a Graph request
+(an unknown method, a body over the limit) as answers, so the road only ever sees requests it can
+work on; writing stamps every answer with its request ids and streams a body that is still
+arriving (an upstream's), cutting the connection where that stream breaks off.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from .exchange import Answer, Request, graph_error
+from .index import KNOWN_METHODS
+from .upstream import StreamBroken
+
+log = logging.getLogger("mockgraph")
+
+
+async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) -> tuple[Request, Answer | None]:
+    """The request as a value, and the answer that refuses it where it cannot be worked on."""
+    request = Request(http.method, http.raw_path, http.headers, b"", request_id, http.headers.get("client-request-id") or request_id)
+    if http.method not in KNOWN_METHODS:
+        return request, graph_error(request, 405, "BadRequest", f"The HTTP method {http.method!r} is not supported.")
+    if http.content_length is not None and http.content_length > max_body_bytes:
+        return request, _too_large(request, max_body_bytes)
+    if not http.body_exists:
+        return request, None
+    content = http.content
+    chunks = []
+    size = 0
+    while chunk := await content.readany():
+        size += len(chunk)
+        if size > max_body_bytes:
+            return request, _too_large(request, max_body_bytes)
+        chunks.append(chunk)
+        if content.is_eof():  # the usual case, a body that came whole: no second await
+            break
+    return request._replace(body=chunks[0] if len(chunks) == 1 else b"".join(chunks)), None
+
+
+def _too_large(request: Request, limit: int) -> Answer:
+    return graph_error(request, 413, "RequestEntityTooLarge", f"The request body is larger than the limit of {limit} bytes.")
+
+
+async def respond(http: web.BaseRequest, request: Request, answer: Answer) -> web.StreamResponse:
+    """The answer as aiohttp's response; a stream is sent here and now, anything else by aiohttp."""
+    if answer.stream is None:
+        return web.Response(status=answer.status, headers={**answer.headers, **request.ids}, body=answer.body)
+    response = web.StreamResponse(status=answer.status)
+    response.headers.extend(answer.headers)
+    response.headers.update(request.ids)
+    await response.prepare(http)
+    chunks = aiter(answer.stream)
+    try:
+        async for chunk in chunks:
+            await response.write(chunk)
+    except StreamBroken:
+        # Too late for a 502: cut the connection, so the client sees a broken answer, not a short one.
+        if http.transport is not None:
+            http.transport.abort()
+        return response
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]
+    await response.write_eof()
+    return response

@@ -1,0 +1,117 @@
+"""The two values a request's road is made of: the `Request` as read, and the `Answer` given to it.
+
+Both are plain immutable values, free of aiohttp: the server reads an aiohttp request into a
+`Request` at its edge and writes an `Answer` back there, so anything that can build a `Request`
+(a batch item, a test) travels the same road. Each step of that road is an `Answerer`: it answers,
+or passes (None) to the next one. Graph's errors are answers too, all built by `graph_error`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timezone
+from typing import Any, NamedTuple, Protocol
+
+from multidict import CIMultiDictProxy
+
+from .models import Finding
+
+
+class Request(NamedTuple):
+    """A request as the client sent it, body read whole, with the ids Graph gives it."""
+
+    method: str
+    target: str  # path and query as sent, still percent-encoded: `/v1.0/users?$top=2`
+    headers: CIMultiDictProxy[str]  # case-insensitive and read-only: aiohttp's, or one made for a batch item
+    body: bytes
+    request_id: str
+    client_request_id: str  # the client's own, echoed; else the request id
+
+    @property
+    def path(self) -> str:
+        return self.target.partition("?")[0]
+
+    @property
+    def query(self) -> str:
+        return self.target.partition("?")[2]
+
+    @property
+    def ids(self) -> dict[str, str]:
+        """The id headers every answer carries."""
+        return {"request-id": self.request_id, "client-request-id": self.client_request_id}
+
+
+class Stream(Protocol):
+    """An answer body that arrives while it is sent (an upstream's); iterated once, by the edge."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    @property
+    def fixture(self) -> str | None:
+        """The fixture recorded from the answer, known once it was sent whole."""
+        ...
+
+
+class Answer(NamedTuple):
+    """How a request is answered, and what the journal keeps of it. Request ids are stamped on at
+    the edge, so one answer can serve many identical requests."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = b""
+    fixture: str | None = None  # the fixture that answered, for the journal
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None  # a Graph error's message
+    unchecked: bool = False  # a JSON payload whose fixture documents no contract
+    stream: Stream | None = None  # the body, where it arrives while it is sent (then `body` is empty)
+
+    @property
+    def forwarded(self) -> bool:
+        return self.stream is not None
+
+
+class Answerer(Protocol):
+    """One step of the road: an answer to `request`, or None to let the next answerer try."""
+
+    async def answer(self, request: Request) -> Answer | None: ...
+
+
+def graph_error(
+    request: Request | None,
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    **inner: Any,
+) -> Answer:
+    """An answer in Graph's error shape, `{"error": {code, message, innerError: {date, request-id,
+    client-request-id, ...}}}`. `request` is None only where none could be read."""
+    ids = request.ids if request is not None else RequestIds.fresh()
+    details = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), **ids, **inner}
+    body = {"error": {"code": code, "message": message, "innerError": details}}
+    return Answer(
+        status,
+        {"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+        json.dumps(body, ensure_ascii=False).encode(),
+        error=message,
+    )
+
+
+class RequestIds:
+    """Graph-style request ids: GUIDs from a random per-server prefix and a counter, unique and
+    cheap (a uuid4 per request costs more than the rest of a remembered answer)."""
+
+    def __init__(self) -> None:
+        self._prefix = str(uuid.uuid4())[:24]  # "xxxxxxxx-xxxx-4xxx-yxxx-": version 4 kept
+        self._count = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._count):012x}"
+
+    @staticmethod
+    def fresh() -> dict[str, str]:
+        request_id = str(uuid.uuid4())
+        return {"request-id": request_id, "client-request-id": request_id}

@@ -1,0 +1,224 @@
+"""Answering from the fixtures: the documented (or recorded) response of the fixture that matches,
+with the payload's contract findings; and, last on the road, the explained miss.
+
+The fixtures' answers never change while the fixtures do not, so this is the one answerer that
+remembers them: the answer to an identical request (same method, target, Content-Type, Prefer and
+body bytes), the route a path matched where no other route competes for it, each fixture's contract
+checker, and the answer shared by every payload without findings. Its memory cannot hide another
+answerer: everything placed before it on the road (stubs, state, permissions, throttling) has
+answered, or passed, before this memory is read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from .config import Settings
+from .differ import ContractChecker, checker_for
+from .exchange import Answer, Request, graph_error
+from .index import FixtureIndex, Incoming, Miss, Route
+from .journal import contract_summary, finding_to_json
+from .models import Body, Finding, Fixture, FixtureResponse, JsonValue
+from .recorder import RECORDED_KIND
+from .redact import Redactor
+
+CONTRACT_HEADER = "mockgraph-contract"
+# Identical requests are answered from memory: how many answers, for bodies up to what size
+# (so at most 1,024 x 64 KB of remembered request bodies, plus the answers, which are shared).
+MEMO_ANSWERS = 1024
+MEMO_BODY_BYTES = 64 * 1024
+# Route matches remembered where the body cannot change them (see `Match.unique`).
+MEMO_MATCHES = 1024
+
+BAD_JSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
+
+# Headers a documented or recorded response carries that must be the server's own, not replayed.
+_NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
+
+
+class PreparedResponse(NamedTuple):
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def prepare_response(response: FixtureResponse) -> PreparedResponse:
+    """A fixture's response as the bytes it is sent as, rendered once."""
+    headers = {name: value for name, value in response.headers if name.lower() not in _NOT_REPLAYED}
+    body = encode_body(response.body)
+    if response.body.is_json and not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = "application/json"
+    return PreparedResponse(response.status, headers, body)
+
+
+def encode_body(body: Body) -> bytes:
+    if body.is_json:
+        return json.dumps(body.json, ensure_ascii=False, separators=(",", ":")).encode()
+    return (body.text or "").encode()
+
+
+class Lookup:
+    """Turns a request into what the index matches. Recordings hold redacted (pseudonymised)
+    requests, so once the index holds one, requests are looked up by the same redaction."""
+
+    def __init__(self, index: FixtureIndex, redactor: Redactor) -> None:
+        self.index = index
+        self.redactor = redactor
+        self.recorded = any(route.fixture.source.kind == RECORDED_KIND for route in index.routes)
+
+    def incoming(self, method: str, path: str, query: str, payload: JsonValue = None, prefer: str = "") -> Incoming:
+        if not self.recorded:
+            return Incoming(method, path, query, payload, prefer)
+        r = self.redactor
+        return Incoming(method, r.path(path), r.query(query), r.json(payload), prefer)
+
+    def add(self, name: str, fixture: Fixture) -> None:
+        self.index.add(name, fixture)
+        self.recorded = self.recorded or fixture.source.kind == RECORDED_KIND
+
+
+class FixtureAnswerer:
+    """The matching fixture's response, its payload checked against the fixture's contract; passes
+    where no fixture matches. In strict mode a payload with contract errors is answered 400."""
+
+    def __init__(self, lookup: Lookup, settings: Settings) -> None:
+        self.lookup = lookup
+        self.severity = settings.severity
+        self.strict = settings.strict
+        self._responses = {route.name: prepare_response(route.fixture.response) for route in lookup.index.routes}
+        self._checkers: dict[str, ContractChecker | None] = {}  # made on first use; one a fixture
+        self._answers: dict[tuple[str, str, str, str, bytes], Answer] = {}
+        self._matches: dict[tuple[str, str, str], Route] = {}  # (method, target, Prefer)
+        self._clean: dict[tuple[str, bool], Answer] = {}  # by (fixture, checked): see `_answer_for`
+
+    async def answer(self, request: Request) -> Answer | None:
+        headers = request.headers
+        content_type, prefer = headers.get("Content-Type", ""), headers.get("Prefer", "")
+        key = (request.method, request.target, content_type, prefer, request.body)
+        answer = self._answers.get(key)
+        if answer is not None:
+            return answer
+        payload = None
+        if request.body and "json" in content_type.lower():
+            try:
+                payload = _parse_json(request.body)
+            except (UnicodeDecodeError, ValueError) as exc:
+                return graph_error(request, 400, "BadRequest", BAD_JSON, detail=str(exc))
+        route = self._route(request, prefer, payload)
+        if route is None:
+            return None
+        checker = self._checker(route) if payload is not None else None
+        findings = checker.check(payload) if checker is not None else ()
+        if self.strict and any(f.severity == "error" for f in findings):
+            return _contract_error(request, route.name, findings)
+        answer = self._answer_for(route.name, payload is not None, checker is not None, findings)
+        self._remember(key, answer)
+        return answer
+
+    def add(self, name: str, fixture: Fixture) -> None:
+        """Serve a new fixture from now on (a recording may replace an earlier one of the same request)."""
+        self.lookup.add(name, fixture)
+        self._responses[name] = prepare_response(fixture.response)
+        # Everything remembered may now be wrong: an answer may come from the fixture this one
+        # replaces, and a remembered match or shared answer may now have rivals.
+        self._checkers.pop(name, None)
+        self._answers.clear()
+        self._matches.clear()
+        self._clean.clear()
+
+    def _remember(self, key: tuple[str, str, str, str, bytes], answer: Answer) -> None:
+        """Keep an answer for the next identical request; bounded in count and body size."""
+        if len(key[-1]) > MEMO_BODY_BYTES:
+            return
+        if len(self._answers) >= MEMO_ANSWERS:
+            self._answers.pop(next(iter(self._answers)))
+        self._answers[key] = answer
+
+    def _checker(self, route: Route) -> ContractChecker | None:
+        """The contract checker of a route's fixture; None where the fixture documents no contract."""
+        if route.name not in self._checkers:
+            self._checkers[route.name] = checker_for(route.fixture, self.severity)
+        return self._checkers[route.name]
+
+    def _route(self, request: Request, prefer: str, payload: JsonValue) -> Route | None:
+        """The route that answers; remembered by method, target and Prefer where no other route
+        competes for it, so that requests differing only in their body skip the match."""
+        key = (request.method, request.target, prefer)
+        route = self._matches.get(key)
+        if route is not None:
+            return route
+        outcome = self.lookup.index.match(self.lookup.incoming(request.method, request.path, request.query, payload, prefer))
+        if isinstance(outcome, Miss):
+            return None
+        if outcome.unique:
+            if len(self._matches) >= MEMO_MATCHES:
+                self._matches.pop(next(iter(self._matches)))
+            self._matches[key] = outcome.route
+        return outcome.route
+
+    def _answer_for(self, name: str, parsed: bool, checked: bool, findings: tuple[Finding, ...]) -> Answer:
+        """A fixture's answer depends on the findings alone, so every payload without findings (the
+        usual case) shares one, built once. Answers with findings are built each time: their findings
+        seldom repeat (enum and format findings quote the value), and hashing them costs more than it saves."""
+        unchecked = parsed and not checked
+        if not findings and (answer := self._clean.get((name, unchecked))) is not None:
+            return answer
+        prepared = self._responses[name]
+        headers = prepared.headers
+        if checked:
+            headers = {**headers, CONTRACT_HEADER: contract_summary(findings)}
+        elif unchecked:
+            headers = {**headers, CONTRACT_HEADER: "unchecked"}
+        answer = Answer(prepared.status, headers, prepared.body, name, findings, unchecked=unchecked)
+        if not findings:
+            self._clean[(name, unchecked)] = answer  # two a fixture at most: no bound needed
+        return answer
+
+
+class MissAnswerer:
+    """Last on the road: no answerer answered, so say why, with the nearest fixtures and what
+    differed (405 where the path answers other methods)."""
+
+    def __init__(self, lookup: Lookup) -> None:
+        self.lookup = lookup
+
+    async def answer(self, request: Request) -> Answer:
+        outcome = self.lookup.index.match(self.lookup.incoming(request.method, request.path, request.query))
+        miss = outcome if isinstance(outcome, Miss) else Miss()  # matched, yet nothing answered: no hint
+        method, path = request.method, request.path
+        nearest = [
+            {
+                "fixture": route.name,
+                "method": route.method,
+                "route": route.template,
+                "version": route.version,
+                "differences": [str(d) for d in differences],
+            }
+            for route, differences in miss.nearest
+        ]
+        if miss.allowed:
+            allowed = ", ".join(miss.allowed)
+            message = f"No fixture answers {method} {path}; this path answers {allowed}."
+            return graph_error(request, 405, "BadRequest", message, {"Allow": allowed}, nearest=nearest)
+        hint = f" Nearest: {nearest[0]['method']} {nearest[0]['route']} ({nearest[0]['fixture']})." if nearest else ""
+        return graph_error(request, 404, "ResourceNotFound", f"mockgraph has no fixture for {method} {path}.{hint}", nearest=nearest)
+
+
+def _parse_json(body: bytes) -> JsonValue:
+    return json.loads(body.decode("utf-8"))
+
+
+def _contract_error(request: Request, fixture: str, findings: tuple[Finding, ...]) -> Answer:
+    errors = [f for f in findings if f.severity == "error"]
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    answer = graph_error(
+        request,
+        400,
+        "BadRequest",
+        f"The payload breaks the documented contract: {first.message} at {first.path or '/'}{more}.",
+        {CONTRACT_HEADER: contract_summary(findings)},
+        findings=[finding_to_json(f) for f in findings],
+    )
+    return answer._replace(fixture=fixture, findings=findings)

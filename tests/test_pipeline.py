@@ -1,0 +1,102 @@
+"""The road of a request: answerers in order, the first answer wins, the journal notes it once."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from mockgraph.config import Settings
+from mockgraph.exchange import Answer, Request, graph_error
+from mockgraph.index import FixtureIndex
+from mockgraph.server import create_server, running
+from support import make_fixture
+
+MEETING = {"id": "m1", "subject": "Subject value"}
+
+
+class Scripted:
+    """An answerer that answers each request differently: a counter in the body."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def answer(self, request: Request) -> Answer | None:
+        self.calls += 1
+        return Answer(200, {"Content-Type": "text/plain"}, f"answer {self.calls}".encode(), fixture=f"scripted-{self.calls}")
+
+
+def _server(**settings):
+    fixtures = {"seed.json": make_fixture("POST", "/app/onlineMeetings", body={"subject": "x"}, response=MEETING)}
+    return create_server(FixtureIndex(fixtures), Settings(**settings))
+
+
+async def test_the_memo_cannot_hide_an_answerer_before_the_fixtures():
+    """A repeated identical request reaches an answerer placed before the fixtures every time."""
+    server = _server()
+    scripted = Scripted()
+    admin, *rest = server.answerers
+    async with running(server) as url, aiohttp.ClientSession() as http:
+        async with http.post(url + "/v1.0/app/onlineMeetings", json={"subject": "x"}) as first:
+            assert first.status == 201  # the fixture answers, and its answer is now remembered
+        server.answerers = (admin, scripted, *rest)
+        bodies = []
+        for _ in range(3):
+            async with http.post(url + "/v1.0/app/onlineMeetings", json={"subject": "x"}) as response:
+                assert response.status == 200
+                bodies.append(await response.text())
+    assert bodies == ["answer 1", "answer 2", "answer 3"]
+    assert [e.fixture for e in server.journal] == ["seed.json", "scripted-1", "scripted-2", "scripted-3"]
+
+
+async def test_an_answerer_that_passes_lets_the_next_answer():
+    """None from an answerer hands the request on; the fixtures answer it."""
+
+    class Passing:
+        seen: list[str] = []
+
+        async def answer(self, request: Request) -> Answer | None:
+            self.seen.append(request.target)
+            return None
+
+    server = _server()
+    passing = Passing()
+    admin, *rest = server.answerers
+    server.answerers = (admin, passing, *rest)
+    async with running(server) as url, aiohttp.ClientSession() as http:
+        async with http.post(url + "/v1.0/app/onlineMeetings?x=1", json={"subject": "x"}) as response:
+            assert response.status == 201
+    assert passing.seen == ["/v1.0/app/onlineMeetings?x=1"]
+
+
+async def test_a_graph_error_from_an_answerer_is_journaled_once_with_its_message():
+    """An error answer carries Graph's shape and the request's ids, and is journaled once."""
+
+    class Refusing:
+        async def answer(self, request: Request) -> Answer | None:
+            return graph_error(request, 403, "Authorization_RequestDenied", "Insufficient privileges.")
+
+    server = _server()
+    admin, *rest = server.answerers
+    server.answerers = (admin, Refusing(), *rest)
+    async with running(server) as url, aiohttp.ClientSession() as http:
+        headers = {"client-request-id": "my-id"}
+        async with http.get(url + "/v1.0/me", headers=headers) as response:
+            body = await response.json()
+            assert response.status == 403
+            assert response.headers["client-request-id"] == "my-id"
+    error = body["error"]
+    assert error["code"] == "Authorization_RequestDenied"
+    assert error["innerError"]["client-request-id"] == "my-id"
+    assert error["innerError"]["request-id"] == response.headers["request-id"]
+    entries = list(server.journal)
+    assert [(e.status, e.error) for e in entries] == [(403, "Insufficient privileges.")]
+
+
+async def test_admin_requests_are_not_journaled():
+    """The admin API answers first and leaves the journal to the requests under test."""
+    server = _server()
+    async with running(server) as url, aiohttp.ClientSession() as http:
+        async with http.get(url + "/_mockgraph/health") as response:
+            assert response.status == 200
+        async with http.get(url + "/_mockgraph/requests") as response:
+            assert (await response.json())["requests"] == []
+    assert len(server.journal) == 0

@@ -3,6 +3,10 @@
 `GET health` says the server is up and how many fixtures it serves; `GET requests` lists the
 journal with its findings, `DELETE requests` clears it. Any other path under the prefix passes on,
 and the fixtures' miss explains it.
+
+The journal holds what tests sent, so the admin API answers only requests addressed (by their
+`Host`) to a loopback name or to the host the server was told to bind: a web page that a DNS
+rebinding points at the mock cannot read it.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 
-from .exchange import Answer, Request
+from .exchange import Answer, Request, graph_error
 from .index import FixtureIndex
 from .journal import Journal, entry_to_json, summarize
 
@@ -25,10 +29,14 @@ def json_answer(value: object, status: int = 200) -> Answer:
     return Answer(status, _JSON, json.dumps(value).encode())
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 class AdminAnswerer:
-    def __init__(self, journal: Journal, index: FixtureIndex) -> None:
+    def __init__(self, journal: Journal, index: FixtureIndex, host: str = "127.0.0.1") -> None:
         self.journal = journal
         self.index = index
+        self.hosts = LOOPBACK_HOSTS | {host.lower().strip("[]")}
         self._routes: dict[tuple[str, str], Callable[[Request], Awaitable[Answer]]] = {
             ("GET", HEALTH_PATH): self._health,
             ("GET", REQUESTS_PATH): self._list_requests,
@@ -39,7 +47,18 @@ class AdminAnswerer:
         if not request.target.startswith(PREFIX):
             return None
         route = self._routes.get((request.method, request.path))
-        return await route(request) if route is not None else None
+        if route is None:
+            return None
+        if not self._addressed_here(request.headers.get("Host")):
+            message = "The admin API answers only requests addressed to a loopback host or to the host mockgraph serves on."
+            return graph_error(request, 403, "Forbidden", message)
+        return await route(request)
+
+    def _addressed_here(self, host: str | None) -> bool:
+        if host is None:  # HTTP/1.0 sends none; a browser always does
+            return True
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") else host
+        return name.lower().strip("[]") in self.hosts
 
     async def _health(self, request: Request) -> Answer:
         return json_answer({"status": "ok", "fixtures": self.index.fixture_count})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from .exchange import Answer, Request, graph_error
 from .index import KNOWN_METHODS
@@ -28,17 +29,31 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
         return request, _too_large(request, max_body_bytes)
     if not http.body_exists:
         return request, None
+    if http.headers.get("Expect", "").lower() == "100-continue":  # the client waits for leave to send its body
+        await http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     content = http.content
     chunks = []
     size = 0
-    while chunk := await content.readany():
-        size += len(chunk)
-        if size > max_body_bytes:
-            return request, _too_large(request, max_body_bytes)
-        chunks.append(chunk)
-        if content.is_eof():  # the usual case, a body that came whole: no second await
-            break
+    try:
+        while chunk := await content.readany():
+            size += len(chunk)
+            if size > max_body_bytes:
+                return request, _too_large(request, max_body_bytes)
+            chunks.append(chunk)
+            if content.is_eof():  # the usual case, a body that came whole: no second await
+                break
+    except RequestPayloadError as exc:  # a Content-Encoding the bytes do not follow, a broken chunked body
+        reason = getattr(exc.__cause__, "message", None) or str(exc)
+        return request, graph_error(request, 400, "BadRequest", f"The request body could not be read: {' '.join(reason.split())}.")
+    except ConnectionResetError:  # the client's doing, not a failure of ours
+        log.debug("%s %s: the client closed the connection before its body arrived", request.method, request.target)
+        return request, CLIENT_CLOSED
     return request._replace(body=chunks[0] if len(chunks) == 1 else b"".join(chunks)), None
+
+
+# Journaled for a request whose client hung up before sending its whole body; never sent, as
+# nobody is there to read it. 499 is the status proxies log for it (nginx's "client closed request").
+CLIENT_CLOSED = Answer(499, {}, error="The client closed the connection before its request body arrived.")
 
 
 def _too_large(request: Request, limit: int) -> Answer:
@@ -57,8 +72,11 @@ async def respond(http: web.BaseRequest, request: Request, answer: Answer) -> we
     try:
         async for chunk in chunks:
             await response.write(chunk)
-    except StreamBroken:
-        # Too late for a 502: cut the connection, so the client sees a broken answer, not a short one.
+    except Exception as exc:
+        # Too late for a 502 (or for aiohttp's 500, which would land inside the body): cut the
+        # connection, so the client sees a broken answer, not a short or a corrupt one.
+        if not isinstance(exc, StreamBroken):
+            log.exception("mockgraph failed while sending the answer to %s %s", request.method, request.target)
         if http.transport is not None:
             http.transport.abort()
         return response

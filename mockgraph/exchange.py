@@ -88,13 +88,14 @@ def graph_error(
     **inner: Any,
 ) -> Answer:
     """An answer in Graph's error shape, `{"error": {code, message, innerError: {date, request-id,
-    client-request-id, ...}}}`. `request` is None only where none could be read."""
+    client-request-id, ...}}}`. `request` is None only where none could be read: the answer then
+    carries fresh ids in its headers too, since no request will stamp them on."""
     ids = request.ids if request is not None else RequestIds.fresh()
     details = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), **ids, **inner}
     body = {"error": {"code": code, "message": message, "innerError": details}}
     return Answer(
         status,
-        {"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+        {"Content-Type": "application/json; charset=utf-8", **(headers or {}), **({} if request is not None else ids)},
         json.dumps(body, ensure_ascii=False).encode(),
         error=message,
     )

@@ -6,14 +6,16 @@ optionally appended as JSON Lines to a file that `mockgraph report` turns into r
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from .errors import MockgraphError
 from .exchange import Answer, Request
@@ -21,6 +23,10 @@ from .models import Finding, JsonValue
 from .redact import Redactor
 
 DEFAULT_LIMIT = 1000
+# Request bodies the in-memory journal holds at most; older entries keep all but their bodies.
+DEFAULT_BODY_LIMIT = 32 * 1024 * 1024
+
+log = logging.getLogger("mockgraph")
 
 
 @dataclass(frozen=True)
@@ -138,73 +144,131 @@ def read_journal(path: Path) -> list[JournalEntry]:
     return entries
 
 
+class _Record(NamedTuple):
+    """What the journal keeps of a request as it passes: raw values, formatted only when read."""
+
+    seq: int
+    stamp: float
+    method: str
+    target: str
+    body: bytes
+    status: int
+    fixture: str | None
+    findings: tuple[Finding, ...]
+    forwarded: bool
+    error: str | None
+    unchecked: bool
+
+
 class Journal:
     """The last `limit` requests in memory, each also appended to `file` when one is given.
 
     `record` is on every request's path, so it keeps raw values (body bytes, a timestamp) and
-    leaves parsing and formatting to whoever reads the journal.
+    leaves parsing, redaction and formatting to whoever reads the journal. Everything read out of it
+    (entries, the file) is redacted: no secret leaves it. Memory is bounded twice: at most `limit`
+    entries, and at most `body_limit` bytes of request bodies, past which the oldest entries lose
+    their bodies (their other fields stay). A file that cannot be written (a full disk) never fails a
+    request: the first failure is logged loudly, and the lines lost are counted.
     """
 
-    def __init__(self, limit: int = DEFAULT_LIMIT, file: Path | None = None, redactor: Redactor | None = None) -> None:
-        self._records: deque[tuple[Any, ...] | JournalEntry] = deque(maxlen=limit)
+    def __init__(
+        self,
+        limit: int = DEFAULT_LIMIT,
+        file: Path | None = None,
+        redactor: Redactor | None = None,
+        body_limit: int = DEFAULT_BODY_LIMIT,
+    ) -> None:
+        self._records: deque[_Record | JournalEntry] = deque()
+        self._limit = limit
+        self._body_limit = body_limit
+        self._body_bytes = 0  # of the records from `_bare` on
+        self._bare = 0  # the oldest records whose bodies were dropped: always a prefix
         self._seq = 0
+        self._file = file
         self._out: IO[str] | None = file.open("a", encoding="utf-8") if file else None
-        self._redactor = redactor or Redactor()  # the file is on disk: no secrets in it
+        self._redactor = redactor or Redactor()
+        self.lost = 0  # lines the file could not take
 
     def record(self, request: Request, answer: Answer) -> None:
         self._seq += 1
-        record = (self._seq, time.time(), request, answer)
-        self._records.append(record)
+        body = request.body
+        record = _Record(
+            self._seq, time.time(), request.method, request.target, body, answer.status, answer.fixture,
+            answer.findings, answer.forwarded, answer.error, answer.unchecked,
+        )  # fmt: skip
+        self._append(record, len(body))
         if self._out is not None:
-            self._write(_entry(record))
+            self._write(self._entry(record))
 
     def add(self, entry: JournalEntry) -> None:
         """Add an entry made elsewhere (a report merged from parts, a test)."""
         self._seq = max(self._seq, entry.seq)
-        self._records.append(entry)
+        self._append(entry, 0)
         if self._out is not None:
             self._write(entry)
+
+    def _append(self, record: _Record | JournalEntry, size: int) -> None:
+        records = self._records
+        if len(records) >= self._limit:
+            oldest = records.popleft()
+            if self._bare:
+                self._bare -= 1
+            elif isinstance(oldest, _Record):
+                self._body_bytes -= len(oldest.body)
+        records.append(record)
+        self._body_bytes += size
+        while self._body_bytes > self._body_limit and self._bare < len(records):
+            oldest = records[self._bare]
+            if isinstance(oldest, _Record) and oldest.body:
+                self._body_bytes -= len(oldest.body)
+                records[self._bare] = oldest._replace(body=b"")
+            self._bare += 1
 
     def _write(self, entry: JournalEntry) -> None:
         assert self._out is not None
         # One write per line, flushed: a reader (or a crash) never sees half an entry. ASCII
         # escapes, because a payload may hold lone surrogates that UTF-8 cannot encode.
-        data = entry_to_json(entry)
-        data["path"] = self._redactor.text(entry.path)
-        data["body"] = self._redactor.json(entry.body)
-        self._out.write(json.dumps(data) + "\n")
-        self._out.flush()
+        try:
+            self._out.write(json.dumps(entry_to_json(entry)) + "\n")
+            self._out.flush()
+        except OSError as exc:
+            self.lost += 1
+            if self.lost == 1:
+                log.error("the journal %s cannot be written (%s): requests are still answered, and lost lines counted", self._file, exc)
 
     def clear(self) -> None:
         self._records.clear()
+        self._body_bytes = self._bare = 0
 
     def close(self) -> None:
         if self._out is not None:
-            self._out.close()
+            with contextlib.suppress(OSError):
+                self._out.close()
             self._out = None
+        if self.lost:
+            log.error("the journal %s lost %d lines it could not write", self._file, self.lost)
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        return iter([r if isinstance(r, JournalEntry) else _entry(r) for r in list(self._records)])
+        return iter([r if isinstance(r, JournalEntry) else self._entry(r) for r in list(self._records)])
 
     def __len__(self) -> int:
         return len(self._records)
 
-
-def _entry(record: tuple[Any, ...]) -> JournalEntry:
-    seq, stamp, request, answer = record
-    return JournalEntry(
-        seq=seq,
-        time=datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="milliseconds"),
-        method=request.method,
-        path=request.target,
-        status=answer.status,
-        fixture=answer.fixture,
-        body=_json_or_none(request.body),
-        findings=answer.findings,
-        forwarded=answer.forwarded,
-        error=answer.error,
-        unchecked=answer.unchecked,
-    )
+    def _entry(self, record: _Record) -> JournalEntry:
+        r = self._redactor
+        return JournalEntry(
+            seq=record.seq,
+            time=datetime.fromtimestamp(record.stamp, timezone.utc).isoformat(timespec="milliseconds"),
+            method=record.method,
+            path=r.text(record.target),
+            status=record.status,
+            fixture=record.fixture,
+            body=r.json(_json_or_none(record.body)),
+            findings=record.findings,
+            forwarded=record.forwarded,
+            error=None if record.error is None else r.text(record.error),
+            unchecked=record.unchecked,
+        )
 
 
 def _json_or_none(body: bytes) -> JsonValue:
@@ -213,5 +277,5 @@ def _json_or_none(body: bytes) -> JsonValue:
         return None
     try:
         return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None

@@ -47,11 +47,15 @@ class RecordingAnswerer:
 
     async def _keep(self, interaction: Interaction) -> str | None:
         """Record an interaction and serve it from now on; its fixture's name, or None where it is
-        not recorded. A failing recorder (a full disk, a read-only folder) never touches the answer."""
+        not recorded. A failing recorder never touches the answer, whose head is on its way already:
+        a full disk or a read-only folder, or a body it cannot write (a lone surrogate, deep nesting)."""
         try:
             recorded = await self.recorder.save(interaction)
         except OSError as exc:
             log.error("could not record %s %s: %s", interaction.method, interaction.raw_path, exc)
+            return None
+        except Exception as exc:
+            log.warning("not recording %s %s: %s: %s", interaction.method, interaction.raw_path, type(exc).__name__, exc)
             return None
         if recorded is None:
             return None

@@ -202,6 +202,9 @@ class MissAnswerer:
             message = f"No fixture answers {method} {path}; this path answers {allowed}."
             return graph_error(request, 405, "BadRequest", message, {"Allow": allowed}, nearest=nearest)
         hint = f" Nearest: {nearest[0]['method']} {nearest[0]['route']} ({nearest[0]['fixture']})." if nearest else ""
+        if miss.nearest and [d.field for d in miss.nearest[0][1]] == ["version"]:
+            route = miss.nearest[0][0]
+            hint = f" The operation exists in {route.version}: {route.method} /{route.version}{route.template} ({route.name})."
         return graph_error(request, 404, "ResourceNotFound", f"mockgraph has no fixture for {method} {path}.{hint}", nearest=nearest)
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMethod
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from . import edge
 from .admin import PREFIX as ADMIN_PREFIX
@@ -33,9 +34,11 @@ from .journal import Journal
 from .models import Fixture
 from .proxy import recording_for
 from .redact import DEFAULT_PSEUDONYM_KEY, Redactor
-from .replay import FixtureAnswerer, Lookup, MissAnswerer
+from .replay import CONTRACT_HEADER, FixtureAnswerer, Lookup, MissAnswerer
 
 log = logging.getLogger("mockgraph")
+# One line a request at INFO (`mockgraph serve` shows them; --quiet silences them).
+requests_log = logging.getLogger("mockgraph.requests")
 
 
 class MockServer:
@@ -47,6 +50,7 @@ class MockServer:
         redactor = Redactor(settings.redact, key)
         self.settings = settings
         self.index = index
+        self._redactor = redactor
         self.journal = Journal(settings.journal_limit, settings.journal, redactor)
         lookup = Lookup(index, redactor)
         self._fixtures = FixtureAnswerer(lookup, settings)
@@ -55,21 +59,23 @@ class MockServer:
         self._ids = RequestIds()
         # The road, in order; the miss answers whatever the others pass.
         self.answerers: Sequence[Answerer] = (
-            AdminAnswerer(self.journal, index),
+            AdminAnswerer(self.journal, index, settings.host),
             *((self._recording,) if self._recording is not None else ()),
             self._fixtures,
         )
 
     async def dispatch(self, http: web.BaseRequest) -> web.StreamResponse:
+        started = time.perf_counter()
         request, refusal = await edge.read_request(http, self._ids.next(), self.settings.max_body_bytes)
         answer = refusal or await self.answer(request)
-        if answer.stream is not None:  # an upstream's: journaled once sent, with what it recorded
-            response = await edge.respond(http, request, answer)
-            self.journal.record(request, answer._replace(fixture=answer.stream.fixture))
-            return response
+        response = await edge.respond(http, request, answer)  # a stream is sent here; other answers by aiohttp, next
+        if answer.stream is not None:  # an upstream's: journaled with the fixture it was recorded as
+            answer = answer._replace(fixture=answer.stream.fixture)
         if not request.target.startswith(ADMIN_PREFIX):
             self.journal.record(request, answer)
-        return await edge.respond(http, request, answer)
+            if requests_log.isEnabledFor(logging.INFO):
+                self._log(request, answer, time.perf_counter() - started)
+        return response
 
     async def answer(self, request: Request) -> Answer:
         """The first answer of the road; a bug of ours is still answered in Graph's shape, and logged."""
@@ -81,6 +87,19 @@ class MockServer:
         except Exception:
             log.exception("mockgraph failed on %s %s", request.method, request.target)
             return graph_error(request, 500, "generalException", "mockgraph failed on this request; see its log.")
+
+    def _log(self, request: Request, answer: Answer, seconds: float) -> None:
+        """One line a request: `POST /v1.0/app/onlineMeetings -> 201 <fixture> [contract] 1.2 ms`."""
+        contract = answer.headers.get(CONTRACT_HEADER)
+        requests_log.info(
+            "%s %s -> %d %s%s %.1f ms",
+            request.method,
+            self._redactor.text(request.target),
+            answer.status,
+            answer.fixture or ("forwarded" if answer.forwarded else "-"),
+            f" [{contract}]" if contract else "",
+            seconds * 1000,
+        )
 
     @property
     def record_mode(self) -> str:
@@ -122,10 +141,18 @@ class _GraphErrorsHandler(RequestHandler):
             answer = graph_error(None, 405, "BadRequest", "The HTTP method is not supported.")
         else:
             answer = graph_error(None, status, "BadRequest", f"The request could not be read: {message or exc}")
-        ids = RequestIds.fresh()
-        response = web.Response(status=answer.status, headers={**answer.headers, **ids}, body=answer.body)
+        response = web.Response(status=answer.status, headers=answer.headers, body=answer.body)
         response.force_close()
         return response
+
+    def log_exception(self, *args: Any, **kwargs: Any) -> None:
+        """A body the client broke off or encoded wrongly was answered already (edge.py); aiohttp,
+        reading what is left of it, would log the same failure as an error of the server's."""
+        exc = kwargs.get("exc_info")
+        if isinstance(exc, (RequestPayloadError, ConnectionError)):
+            self.log_debug(*args, **kwargs)
+        else:
+            super().log_exception(*args, **kwargs)
 
 
 class _GraphErrorsServer(web.Server):
@@ -133,10 +160,18 @@ class _GraphErrorsServer(web.Server):
         return _GraphErrorsHandler(self, loop=self._loop, **self._kwargs)
 
 
+# A connection must bring a whole request head within this many seconds of opening, or of its
+# previous answer; an idle one is closed after as long. aiohttp's own default is an hour.
+IDLE_SECONDS = 30.0
+# Requests still in progress at stop (a client stuck mid-body) get this long before they are cut.
+STOP_SECONDS = 3.0
+
+
 @asynccontextmanager
-async def running(server: MockServer, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+async def running(server: MockServer, host: str = "127.0.0.1", port: int = 0, idle_seconds: float = IDLE_SECONDS) -> AsyncIterator[str]:
     """Serve on `host:port` (0: a free port) and yield the base URL, e.g. http://127.0.0.1:8080."""
-    runner = web.ServerRunner(_GraphErrorsServer(server.dispatch, access_log=None), handle_signals=False)
+    handler = _GraphErrorsServer(server.dispatch, access_log=None, keepalive_timeout=idle_seconds)
+    runner = web.ServerRunner(handler, handle_signals=False, shutdown_timeout=STOP_SECONDS)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -54,7 +54,7 @@ class RecordingAnswerer:
         except OSError as exc:
             log.error("could not record %s %s: %s", interaction.method, interaction.raw_path, exc)
             return None
-        except Exception as exc:
+        except Exception as exc:  # whatever the recorder trips on, the answer must still go out whole
             log.warning("not recording %s %s: %s: %s", interaction.method, interaction.raw_path, type(exc).__name__, exc)
             return None
         if recorded is None:

@@ -100,3 +100,20 @@ async def test_admin_requests_are_not_journaled():
         async with http.get(url + "/_mockgraph/requests") as response:
             assert (await response.json())["requests"] == []
     assert len(server.journal) == 0
+
+
+async def test_a_payload_whose_fixture_documents_no_contract_is_said_unchecked():
+    """No table, no example body: the header says `unchecked`, and so does the journal entry."""
+    from dataclasses import replace
+
+    from mockgraph.models import Contract
+
+    bare = replace(make_fixture("POST", "/subscriptions", response={"id": "s1"}), contract=Contract())
+    server = create_server(FixtureIndex({"bare.json": bare}), Settings())
+    async with running(server) as url, aiohttp.ClientSession() as http:
+        async with http.post(url + "/v1.0/subscriptions", json={"resource": "/me/messages"}) as response:
+            assert response.status == 201
+            assert response.headers["mockgraph-contract"] == "unchecked"
+        async with http.post(url + "/v1.0/subscriptions") as response:  # no payload: nothing to check
+            assert "mockgraph-contract" not in response.headers
+    assert [e.unchecked for e in server.journal] == [True, False]

@@ -1,8 +1,9 @@
 """The admin API under `/_mockgraph/`: first on the road, so no stub or state can shadow it.
 
 `GET health` says the server is up and how many fixtures it serves; `GET requests` lists the
-journal with its findings, `DELETE requests` clears it. Any other path under the prefix passes on,
-and the fixtures' miss explains it.
+journal with its findings, `DELETE requests` clears it; `POST stubs` adds a stub (stubs.py), `GET
+stubs` lists those in force, `DELETE stubs` removes them all. Any other path under the prefix passes
+on, and the fixtures' miss explains it.
 
 The journal holds what tests sent, so the admin API answers only requests addressed (by their
 `Host`) to a loopback name or to the host the server was told to bind: a web page that a DNS
@@ -17,10 +18,12 @@ from collections.abc import Awaitable, Callable
 from .exchange import Answer, Request, graph_error
 from .index import FixtureIndex
 from .journal import Journal, entry_to_json, summarize
+from .stubs import Stub, StubAnswerer, StubError
 
 PREFIX = "/_mockgraph/"
 HEALTH_PATH = PREFIX + "health"
 REQUESTS_PATH = PREFIX + "requests"
+STUBS_PATH = PREFIX + "stubs"
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
@@ -33,14 +36,18 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class AdminAnswerer:
-    def __init__(self, journal: Journal, index: FixtureIndex, host: str = "127.0.0.1") -> None:
+    def __init__(self, journal: Journal, index: FixtureIndex, stubs: StubAnswerer, host: str = "127.0.0.1") -> None:
         self.journal = journal
         self.index = index
+        self.stubs = stubs
         self.hosts = LOOPBACK_HOSTS | {host.lower().strip("[]")}
         self._routes: dict[tuple[str, str], Callable[[Request], Awaitable[Answer]]] = {
             ("GET", HEALTH_PATH): self._health,
             ("GET", REQUESTS_PATH): self._list_requests,
             ("DELETE", REQUESTS_PATH): self._clear_requests,
+            ("GET", STUBS_PATH): self._list_stubs,
+            ("POST", STUBS_PATH): self._add_stub,
+            ("DELETE", STUBS_PATH): self._clear_stubs,
         }
 
     async def answer(self, request: Request) -> Answer | None:
@@ -70,4 +77,21 @@ class AdminAnswerer:
 
     async def _clear_requests(self, request: Request) -> Answer:
         self.journal.clear()
+        return Answer(204, {})
+
+    async def _list_stubs(self, request: Request) -> Answer:
+        return json_answer({"stubs": self.stubs.listing()})
+
+    async def _add_stub(self, request: Request) -> Answer:
+        try:
+            stub = Stub.from_mapping(json.loads(request.body.decode("utf-8")), "POST /_mockgraph/stubs")
+            stub_id = self.stubs.add(stub)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            return graph_error(request, 400, "BadRequest", f"POST /_mockgraph/stubs takes a JSON stub: {exc}")
+        except StubError as exc:
+            return graph_error(request, 400, "BadRequest", str(exc))
+        return json_answer({"id": stub_id, **stub.to_json()}, 201)
+
+    async def _clear_stubs(self, request: Request) -> Answer:
+        self.stubs.clear()
         return Answer(204, {})

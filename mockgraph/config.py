@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .models import FINDING_KINDS, SEVERITIES
+from .stubs import Stub, StubError, stubs_from_settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,6 +40,7 @@ class Settings:
     upstream_timeout: float = 30.0  # seconds to connect, and between bytes of the answer
     redact: tuple[str, ...] = ()  # header and field names to redact, besides the built-in ones
     pseudonymize: bool = False  # replace GUIDs and e-mail addresses in recordings by stable pseudonyms
+    stubs: tuple[Stub, ...] = ()  # answers that come before the fixtures: [[stubs]] tables (stubs.py)
 
     def but(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, skipping those that are None (flags not given)."""
@@ -125,6 +127,11 @@ def _coerce(name: str, value: Any, origin: Path) -> Any:
         return origin.parent / value
     if name == "severity":
         return _severity(value, origin)
+    if name == "stubs":
+        try:
+            return stubs_from_settings(value, str(origin))
+        except StubError as exc:
+            raise ConfigError(str(exc)) from None
     if name == "redact":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{origin}: redact must be a list of header or field names")

@@ -24,7 +24,8 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
     """The request as a value, and the answer that refuses it where it cannot be worked on."""
     request = Request(http.method, http.raw_path, http.headers, b"", request_id, http.headers.get("client-request-id") or request_id)
     if http.method not in KNOWN_METHODS:
-        return request, graph_error(request, 405, "BadRequest", f"The HTTP method {http.method!r} is not supported.")
+        message = f"The HTTP method {http.method!r} is not supported."
+        return request, graph_error(request, 405, "BadRequest", message)._replace(by="miss")  # no fixture could answer it
     if http.content_length is not None and http.content_length > max_body_bytes:
         return request, _too_large(request, max_body_bytes)
     if not http.body_exists:
@@ -44,7 +45,8 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
                 break
     except RequestPayloadError as exc:  # a Content-Encoding the bytes do not follow, a broken chunked body
         reason = getattr(exc.__cause__, "message", None) or str(exc)
-        return request, graph_error(request, 400, "BadRequest", f"The request body could not be read: {' '.join(reason.split())}.")
+        message = f"The request body could not be read: {' '.join(reason.split())}."
+        return request, graph_error(request, 400, "BadRequest", message)._replace(by="refused")
     except ConnectionResetError:  # the client's doing, not a failure of ours
         log.debug("%s %s: the client closed the connection before its body arrived", request.method, request.target)
         return request, CLIENT_CLOSED
@@ -53,11 +55,12 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
 
 # Journaled for a request whose client hung up before sending its whole body; never sent, as
 # nobody is there to read it. 499 is the status proxies log for it (nginx's "client closed request").
-CLIENT_CLOSED = Answer(499, {}, error="The client closed the connection before its request body arrived.")
+CLIENT_CLOSED = Answer(499, {}, error="The client closed the connection before its request body arrived.", by="refused")
 
 
 def _too_large(request: Request, limit: int) -> Answer:
-    return graph_error(request, 413, "RequestEntityTooLarge", f"The request body is larger than the limit of {limit} bytes.")
+    message = f"The request body is larger than the limit of {limit} bytes."
+    return graph_error(request, 413, "RequestEntityTooLarge", message)._replace(by="refused")
 
 
 async def respond(http: web.BaseRequest, request: Request, answer: Answer) -> web.StreamResponse:

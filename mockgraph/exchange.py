@@ -67,6 +67,7 @@ class Answer(NamedTuple):
     error: str | None = None  # a Graph error's message
     unchecked: bool = False  # a JSON payload whose fixture documents no contract
     stream: Stream | None = None  # the body, where it arrives while it is sent (then `body` is empty)
+    by: str = ""  # who answered, where the journal must know: "stub", "miss" (see JournalEntry.answered_by)
 
     @property
     def forwarded(self) -> bool:
@@ -85,7 +86,8 @@ def graph_error(
     code: str,
     message: str,
     headers: Mapping[str, str] | None = None,
-    **inner: Any,
+    /,
+    **inner: Any,  # more innerError members; positional-only above, so `code` or `status` can be among them
 ) -> Answer:
     """An answer in Graph's error shape, `{"error": {code, message, innerError: {date, request-id,
     client-request-id, ...}}}`. `request` is None only where none could be read: the answer then

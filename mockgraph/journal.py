@@ -45,10 +45,18 @@ class JournalEntry:
     error: str | None = None  # the message of a Graph error answer (a miss names the nearest fixtures)
     unchecked: bool = False  # a JSON payload matched a fixture that documents no contract to check it by
     test: str | None = None  # the pytest node id of the test that sent it, where pytest ran it
+    # Who answered where it was neither a fixture nor the upstream: "stub", "state", "miss" (no answerer
+    # would), "refused" (the request could not be worked on: unknown method, body over the limit).
+    answered_by: str = ""
 
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def unmatched(self) -> bool:
+        """Nothing answered this request: a test sent what no fixture, stub or state knows."""
+        return self.answered_by == "miss"
 
 
 def summarize(findings: Iterable[Finding]) -> dict[str, int]:
@@ -116,11 +124,18 @@ def entry_from_json(data: Any) -> JournalEntry:
             error=_optional_str(data.get("error")),
             unchecked=bool(data.get("unchecked", False)),
             test=_optional_str(data.get("test")),
+            answered_by=str(data.get("answered_by", _answered_by_before_it_was_kept(data))),
         )
     except KeyError as exc:
         raise ValueError(f"an entry lacks {exc.args[0]!r}") from None
     except (TypeError, ValueError) as exc:
         raise ValueError(str(exc)) from None
+
+
+def _answered_by_before_it_was_kept(data: dict[str, Any]) -> str:
+    """Journals written before `answered_by` existed: a 404 or 405 without a fixture was a miss."""
+    missed = data.get("fixture") is None and data.get("status") in (404, 405) and not data.get("forwarded")
+    return "miss" if missed else ""
 
 
 def _optional_str(value: Any) -> str | None:
@@ -158,6 +173,7 @@ class _Record(NamedTuple):
     forwarded: bool
     error: str | None
     unchecked: bool
+    answered_by: str
 
 
 class Journal:
@@ -194,7 +210,7 @@ class Journal:
         body = request.body
         record = _Record(
             self._seq, time.time(), request.method, request.target, body, answer.status, answer.fixture,
-            answer.findings, answer.forwarded, answer.error, answer.unchecked,
+            answer.findings, answer.forwarded, answer.error, answer.unchecked, answer.by,
         )  # fmt: skip
         self._append(record, len(body))
         if self._out is not None:
@@ -268,6 +284,7 @@ class Journal:
             forwarded=record.forwarded,
             error=None if record.error is None else r.text(record.error),
             unchecked=record.unchecked,
+            answered_by=record.answered_by,
         )
 
 

@@ -150,7 +150,8 @@ def type_key(name: str) -> str:
     return name.lstrip("#").lower().removeprefix("microsoft.graph.")
 
 
-FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range")  # range: doc lint only
+# range: doc lint only; throttle: a retry before the Retry-After of a throttled answer had elapsed
+FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range", "throttle")
 SEVERITIES = ("error", "warning", "info")
 
 

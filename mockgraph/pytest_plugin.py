@@ -155,7 +155,7 @@ class MockgraphServer:
         """Why this test should fail: requests no fixture answered, or (strict) contract errors."""
         lines = []
         for entry in self.requests:
-            if entry.fixture is None and entry.status in (404, 405) and not entry.forwarded:
+            if entry.unmatched:
                 lines.append(f"{entry.method} {entry.path} matched no fixture (answered {entry.status})")
             errors = [f for f in entry.findings if f.severity == "error"]
             if self.settings.strict and errors:

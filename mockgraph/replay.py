@@ -200,12 +200,13 @@ class MissAnswerer:
         if miss.allowed:
             allowed = ", ".join(miss.allowed)
             message = f"No fixture answers {method} {path}; this path answers {allowed}."
-            return graph_error(request, 405, "BadRequest", message, {"Allow": allowed}, nearest=nearest)
+            return graph_error(request, 405, "BadRequest", message, {"Allow": allowed}, nearest=nearest)._replace(by="miss")
         hint = f" Nearest: {nearest[0]['method']} {nearest[0]['route']} ({nearest[0]['fixture']})." if nearest else ""
         if miss.nearest and [d.field for d in miss.nearest[0][1]] == ["version"]:
             route = miss.nearest[0][0]
             hint = f" The operation exists in {route.version}: {route.method} /{route.version}{route.template} ({route.name})."
-        return graph_error(request, 404, "ResourceNotFound", f"mockgraph has no fixture for {method} {path}.{hint}", nearest=nearest)
+        message = f"mockgraph has no fixture for {method} {path}.{hint}"
+        return graph_error(request, 404, "ResourceNotFound", message, nearest=nearest)._replace(by="miss")
 
 
 def _parse_json(body: bytes) -> JsonValue:

@@ -4,6 +4,7 @@ A request is read into a plain value at the edge, then offered to the answerers 
 answers; the journal notes it once, and the edge writes the answer. The order of the road:
 
     admin      /_mockgraph/ endpoints (never journaled)
+    stubs      answers a test wrote: canned responses, errors, throttling (stubs.py)
     recording  record modes: forward upstream and record (proxy.py)
     fixtures   the matching fixture's response, payload checked against its contract (replay.py)
     miss       the nearest fixtures and what differed, as Graph's 404 or 405 (replay.py)
@@ -35,6 +36,7 @@ from .models import Fixture
 from .proxy import recording_for
 from .redact import DEFAULT_PSEUDONYM_KEY, Redactor
 from .replay import CONTRACT_HEADER, FixtureAnswerer, Lookup, MissAnswerer
+from .stubs import StubAnswerer
 
 log = logging.getLogger("mockgraph")
 # One line a request at INFO (`mockgraph serve` shows them; --quiet silences them).
@@ -57,9 +59,11 @@ class MockServer:
         self._recording = recording_for(settings, self._fixtures, redactor)
         self._miss = MissAnswerer(lookup)
         self._ids = RequestIds()
+        self.stubs = StubAnswerer(settings.stubs)
         # The road, in order; the miss answers whatever the others pass.
         self.answerers: Sequence[Answerer] = (
-            AdminAnswerer(self.journal, index, settings.host),
+            AdminAnswerer(self.journal, index, self.stubs, settings.host),
+            self.stubs,
             *((self._recording,) if self._recording is not None else ()),
             self._fixtures,
         )
@@ -107,8 +111,9 @@ class MockServer:
         return self._recording.mode if self._recording else "none"
 
     def reset(self) -> None:
-        """Forget the requests seen so far."""
+        """Forget the requests seen so far, and the stubs added since the start (the configured ones stay)."""
         self.journal.clear()
+        self.stubs.reset()
 
     def add_fixture(self, name: str, fixture: Fixture) -> None:
         """Serve `fixture` from now on, as `name` (replacing a fixture of that name)."""

@@ -383,3 +383,22 @@ def test_seed(mockgraph_server):
     assert "test_seed.py::test_seed" in {r.get("test") for r in report["requests"]}
     names = [t.get("name") for t in ET.parse(project.path / "r.xml").getroot().iter("testcase")]
     assert "test_seed.py::test_seed" in names
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_serve_logs_requests_on_stderr_unless_quiet(quiet):
+    """`serve` shows the server's `mockgraph.requests` INFO lines on stderr; `--quiet` silences them."""
+    import logging
+
+    from mockgraph import cli
+
+    logger, requests = logging.getLogger("mockgraph"), logging.getLogger("mockgraph.requests")
+    before = (list(logger.handlers), logger.level, requests.level)
+    try:
+        cli._log_requests(quiet=quiet)
+        assert requests.isEnabledFor(logging.INFO) is not quiet
+        assert requests.isEnabledFor(logging.WARNING)
+    finally:
+        logger.handlers[:] = before[0]
+        logger.setLevel(before[1])
+        requests.setLevel(before[2])

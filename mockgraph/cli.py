@@ -1,7 +1,8 @@
 """The `mockgraph` command: import documentation pages, serve fixtures, report contract differences.
 
-Exit status: 0 success (an import with warnings included); 1 a report holds contract errors;
-2 bad input (a clear message on stderr naming the file and what is wrong).
+Exit status: 0 success (an import with warnings included); 1 a report holds contract errors or a
+request that matched no fixture (for `serve`, at stop, as `fail-on` says); 2 bad input (a clear
+message on stderr naming the file and what is wrong).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sys
 import time
@@ -17,13 +19,13 @@ from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from .config import MAX_PORT, RECORD_MODES, Settings, check_record, load_settings
+from .config import FAIL_ON, MAX_PORT, RECORD_MODES, Settings, check_record, load_settings
 from .errors import MockgraphError
-from .fixturefile import load_fixture, load_fixtures, write_atomic
+from .fixturefile import bundled_fixtures, holds_fixtures, load_fixture, scan_fixtures, write_atomic
 from .index import FixtureIndex
-from .journal import read_journal
+from .journal import counted, read_journal, summarize
 from .models import JsonValue
-from .reports import FORMAT_BY_SUFFIX, FORMATS, Case, cases_from_journal, render
+from .reports import FORMAT_BY_SUFFIX, FORMATS, Case, cases_from_journal, failed, render
 from .server import MockServer, create_server, running
 
 
@@ -41,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockgraph", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"mockgraph {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     imp = commands.add_parser("import", help="turn Graph documentation pages into fixture files")
@@ -53,14 +56,18 @@ def _parser() -> argparse.ArgumentParser:
     imp.set_defaults(run=_import)
 
     serve = commands.add_parser("serve", help="answer requests from fixture files")
-    serve.add_argument("--fixtures", type=Path, help="fixtures folder (default: fixtures)")
+    serve.add_argument("--fixtures", type=Path, help="fixtures folder (default: fixtures/ here, else the bundled ones)")
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=_port, help="port (default: 8080; 0 picks a free one)")
     serve.add_argument("--config", type=Path, help="settings file (default: mockgraph.toml or pyproject.toml)")
     serve.add_argument("--max-body-bytes", type=int, help="largest request body accepted (default: 10 MB)")
     serve.add_argument("--strict", action="store_true", default=None, help="answer contract errors with 400")
     serve.add_argument("--journal", type=Path, help="append every request, with its findings, to this JSON Lines file")
-    serve.add_argument("--report", type=Path, help="on stop, write a contract report of the requests kept in memory")
+    serve.add_argument(
+        "--report", type=Path, action="append", help="on stop, write a contract report of the requests kept in memory (repeatable)"
+    )
+    serve.add_argument("--fail-on", choices=FAIL_ON, help="exit 1 at stop on contract errors (default), also warnings, or never")
+    serve.add_argument("--quiet", action="store_true", help="no line per request on stderr, only the summary at stop")
     serve.add_argument(
         "--record", choices=RECORD_MODES, help="record mode (default: none): " + "; ".join(f"{m}: {h}" for m, h in RECORD_MODES.items())
     )
@@ -98,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    parser.add_argument("--format", choices=FORMATS, help="report format (default: from --output's extension, else text)")
     parser.add_argument("--output", type=Path, help="write the report here instead of to stdout")
 
 
@@ -186,11 +193,12 @@ def _report(args: argparse.Namespace) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     from .importer import default_jobs
-    from .lint import lint_pages
+    from .lint import lint_pages, not_checked
 
     with _progress_line() as progress:
-        linted, _ = lint_pages(args.paths, root=args.root, progress=progress, jobs=args.jobs or default_jobs())
-    cases = [Case(example.name, example.findings) for example in linted]
+        linted, diagnostics = lint_pages(args.paths, root=args.root, progress=progress, jobs=args.jobs or default_jobs())
+    cases = [Case(example.name, example.findings, skipped=example.skipped) for example in linted]
+    cases += [Case(f"{d.page}:{d.line}", (), skipped=f"{d.reason}: {d.message}") for d in not_checked(diagnostics)]
     return _emit(cases, args, per_request=True, title="mockgraph documentation lint")
 
 
@@ -201,14 +209,25 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _emit(cases: list, args: argparse.Namespace, per_request: bool, title: str = "mockgraph contract report") -> int:
-    """Write the report where asked; exit 1 when it holds errors."""
-    color = args.output is None and args.format == "text" and sys.stdout.isatty()
-    text = render(cases, args.format, title=title, color=color, per_request=per_request)
+    """Write the report where asked, in the format asked, else the one `--output`'s extension names;
+    exit 1 when it holds errors or a request that matched no fixture."""
+    fmt = args.format or (FORMAT_BY_SUFFIX.get(args.output.suffix.lower()) if args.output else None) or "text"
+    color = args.output is None and fmt == "text" and sys.stdout.isatty()
+    text = render(cases, fmt, title=title, color=color, per_request=per_request)
     if args.output is None:
         sys.stdout.write(text)
     else:
         write_atomic(args.output, text)
-    return int(any(f.severity == "error" for case in cases for f in case.findings))
+    return int(failed(cases))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mockgraph")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree that was never installed
+        return "unknown"
 
 
 def _read_json_file(path: Path) -> JsonValue:
@@ -230,26 +249,70 @@ def _serve(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         strict=args.strict,
         journal=args.journal,
-        report=args.report,
+        report=tuple(args.report) if args.report else None,
         record=args.record,
         upstream=args.upstream,
         upstream_timeout=args.upstream_timeout,
         pseudonymize=args.pseudonymize,
+        fail_on=args.fail_on,
     )
     if args.redact:
         settings = settings.but(redact=(*settings.redact, *args.redact))
     check_record(settings)
-    if settings.report is not None and settings.report.suffix.lower() not in FORMAT_BY_SUFFIX:
-        raise MockgraphError(f"{settings.report}: a report's name must end in one of {', '.join(FORMAT_BY_SUFFIX)}")
+    for report in settings.report:
+        if report.suffix.lower() not in FORMAT_BY_SUFFIX:
+            raise MockgraphError(f"{report}: a report's name must end in one of {', '.join(FORMAT_BY_SUFFIX)}")
+    _log_requests(quiet=args.quiet)
     if settings.record != "none":  # recording may start from nothing
         settings.fixtures.mkdir(parents=True, exist_ok=True)
-    fixtures = load_fixtures(settings.fixtures)
-    server = create_server(FixtureIndex(fixtures), settings)
+    elif args.fixtures is None and settings.fixtures == Settings().fixtures and not holds_fixtures(settings.fixtures):
+        # Nothing configured and no fixtures here: the ones that come with mockgraph answer.
+        settings = settings.but(fixtures=bundled_fixtures())
+        print(f"mockgraph: no fixtures/ folder here; serving the bundled fixtures ({FOLDER_HINT})", file=sys.stderr, flush=True)
+    folder = scan_fixtures(settings.fixtures)
+    if note := folder.skipped_note():
+        print(f"mockgraph: {note}", file=sys.stderr, flush=True)
+    server = create_server(FixtureIndex(folder.fixtures), settings)
     asyncio.run(_run_until_signalled(server, settings))
-    if settings.report is not None:
-        cases = cases_from_journal(list(server.journal))
-        write_atomic(settings.report, render(cases, FORMAT_BY_SUFFIX[settings.report.suffix.lower()]))
-        print(f"contract report: {settings.report}", flush=True)
+    entries = list(server.journal)
+    cases = cases_from_journal(entries)
+    for report in settings.report:
+        write_atomic(report, render(cases, FORMAT_BY_SUFFIX[report.suffix.lower()]))
+        print(f"contract report: {report}", flush=True)
+    return _verdict(cases, settings.fail_on)
+
+
+FOLDER_HINT = "use your own with --fixtures DIR; make them with `mockgraph import PAGE... --out DIR`"
+
+
+def _log_requests(quiet: bool) -> None:
+    """The server's line per request (logger `mockgraph.requests`, INFO) on stderr, unless quiet;
+    its warnings and errors always."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("mockgraph")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logging.getLogger("mockgraph.requests").setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def _verdict(cases: list[Case], fail_on: str) -> int:
+    """Say what the server saw on stderr; 1 when a request matched nothing or, as `fail_on` says,
+    the payloads broke the contract."""
+    counts = summarize(f for case in cases for f in case.findings)
+    unmatched = sum(case.unmatched for case in cases)
+    print(
+        f"mockgraph: {counted(len(cases), 'request')}, {unmatched} unmatched, "
+        f"{counted(counts['errors'], 'contract error')}, {counted(counts['warnings'], 'warning')}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if unmatched:
+        return 1
+    if fail_on == "errors":
+        return int(counts["errors"] > 0)
+    if fail_on == "warnings":
+        return int(counts["errors"] + counts["warnings"] > 0)
     return 0
 
 

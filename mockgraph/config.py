@@ -8,8 +8,8 @@ command-line flags. Paths in a settings file are relative to that file's folder.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +24,43 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 
+class Severities(Mapping[str, str]):
+    """Finding kind -> severity, immutable and hashable, so that a whole `Settings` value can key a
+    cache (the pytest plugin shares one server per distinct settings)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items: tuple[tuple[str, str], ...] = tuple(sorted((items or {}).items()))
+
+    def __getitem__(self, kind: str) -> str:
+        for name, level in self._items:
+            if name == kind:
+                return level
+        raise KeyError(kind)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._items) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"Severities({dict(self._items)!r})"
+
+
+NO_SEVERITIES = Severities()  # the defaults of every kind
+
+#: When `serve` exits 1 besides a request that matched nothing: on contract errors, also on warnings, or never.
+FAIL_ON = ("errors", "warnings", "never")
+
+
 @dataclass(frozen=True)
 class Settings:
     fixtures: Path = Path("fixtures")
@@ -33,14 +70,22 @@ class Settings:
     strict: bool = False  # answer payloads with contract errors with 400 instead of the fixture
     journal: Path | None = None  # JSON Lines file every request is appended to
     journal_limit: int = 1000  # requests kept in memory for GET /_mockgraph/requests
-    severity: Mapping[str, str] = field(default_factory=dict)  # finding kind -> severity
-    report: Path | None = None  # contract report written at the end (format from the extension)
+    severity: Severities = NO_SEVERITIES  # finding kind -> severity
+    report: tuple[Path, ...] = ()  # contract reports written at the end (format from each one's extension)
     record: str = "none"  # none, once, new or all: see RECORD_MODES
     upstream: str | None = None  # where record modes forward to, e.g. https://graph.microsoft.com
     upstream_timeout: float = 30.0  # seconds to connect, and between bytes of the answer
     redact: tuple[str, ...] = ()  # header and field names to redact, besides the built-in ones
     pseudonymize: bool = False  # replace GUIDs and e-mail addresses in recordings by stable pseudonyms
     stubs: tuple[Stub, ...] = ()  # answers that come before the fixtures: [[stubs]] tables (stubs.py)
+    fail_on: str = "errors"  # serve exits 1 on unmatched requests and: contract errors, warnings too, or never (FAIL_ON)
+
+    def __post_init__(self) -> None:
+        # Settings made in code may pass a plain dict or one report path; keep the value hashable.
+        if not isinstance(self.severity, Severities):
+            object.__setattr__(self, "severity", Severities(self.severity))
+        if isinstance(self.report, (str, Path)):
+            object.__setattr__(self, "report", (Path(self.report),))
 
     def but(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, skipping those that are None (flags not given)."""
@@ -116,11 +161,18 @@ def _apply(settings: Settings, table: dict[str, Any], origin: Path) -> Settings:
     return replace(settings, **changes)
 
 
-_PATHS = frozenset({"fixtures", "journal", "report"})
+_PATHS = frozenset({"fixtures", "journal"})
 
 
 def _coerce(name: str, value: Any, origin: Path) -> Any:
     key = name.replace("_", "-")
+    if name == "report":  # one path, or a list of them: each is written
+        paths = [value] if isinstance(value, str) else value
+        if not isinstance(paths, list) or not all(isinstance(v, str) for v in paths):
+            raise ConfigError(f"{origin}: report must be a path string or a list of them")
+        return tuple(origin.parent / v for v in paths)
+    if name == "fail_on" and value not in FAIL_ON:
+        raise ConfigError(f"{origin}: fail-on must be one of {', '.join(FAIL_ON)}, not {value!r}")
     if name in _PATHS:
         if not isinstance(value, str):
             raise ConfigError(f"{origin}: {key} must be a path string")
@@ -160,7 +212,7 @@ def _coerce(name: str, value: Any, origin: Path) -> Any:
     return value
 
 
-def _severity(value: Any, origin: Path) -> dict[str, str]:
+def _severity(value: Any, origin: Path) -> Severities:
     if not isinstance(value, dict):
         raise ConfigError(f"{origin}: severity must be a table of finding kind = severity")
     for kind, level in value.items():
@@ -168,4 +220,4 @@ def _severity(value: Any, origin: Path) -> dict[str, str]:
             raise ConfigError(f"{origin}: severity: unknown finding kind {kind!r} (kinds: {', '.join(FINDING_KINDS)})")
         if level not in SEVERITIES:
             raise ConfigError(f"{origin}: severity.{kind}: {level!r} is not one of {', '.join(SEVERITIES)}")
-    return dict(value)
+    return Severities(value)

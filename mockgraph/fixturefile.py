@@ -10,6 +10,8 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,8 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file 0600; a report or fixture is an ordinary file, so follow the umask.
+        os.chmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
             out.flush()
@@ -56,6 +60,12 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: put it straight back
+    os.umask(mask)
+    return mask
 
 
 def _fixture_to_json(f: Fixture) -> dict[str, Any]:
@@ -151,18 +161,99 @@ def loads(text: str, path: Path | str = "<fixture>") -> Fixture:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FixtureError(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise FixtureError(path, _invalid_json(exc)) from None
+    return _from_data(data, path)
+
+
+def _invalid_json(exc: json.JSONDecodeError) -> str:
+    return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+
+
+def _from_data(data: Any, path: Path | str) -> Fixture:
     try:
         return _fixture_from_json(_Reader(data, ""))
     except _Invalid as exc:
         raise FixtureError(path, str(exc)) from None
 
 
+#: What to do about a missing folder, said wherever one is reported.
+FOLDER_ADVICE = 'import some with `mockgraph import PAGE... --out DIR`, then pass `--fixtures DIR` (or set fixtures = "DIR")'
+
+
 def load_fixtures(folder: Path) -> dict[str, Fixture]:
-    """Every fixture below `folder`, keyed by its path relative to `folder`, in name order."""
+    """Every fixture below `folder`, keyed by its path relative to `folder`, in name order.
+    JSON files that are not mockgraph fixtures (no format marker) are left out: see `scan_fixtures`."""
+    return scan_fixtures(folder).fixtures
+
+
+@dataclass(frozen=True)
+class FixtureFolder:
+    """The fixtures of a folder, and the JSON files in it that are not mockgraph fixtures."""
+
+    folder: Path
+    fixtures: dict[str, Fixture]
+    skipped: tuple[str, ...] = ()  # relative names of JSON files without the "mockgraph" marker
+
+    def skipped_note(self) -> str | None:
+        """The one warning about skipped files, or None."""
+        if not self.skipped:
+            return None
+        n = len(self.skipped)
+        return f'{self.folder}: skipped {n} JSON file{"s" if n > 1 else ""} that {"are" if n > 1 else "is"} not mockgraph fixtures (no "{FORMAT_KEY}" format marker), e.g. {self.skipped[0]}'
+
+
+def scan_fixtures(folder: Path) -> FixtureFolder:
+    """Every fixture below `folder`; a project's other JSON (`users.json`) is skipped and counted,
+    while a file that has the marker but is malformed stops with its name and the field at fault."""
     if not folder.is_dir():
-        raise FixtureError(folder, "is not a folder of fixtures")
-    return {name: load_fixture(path) for name, path in iter_fixture_files(folder)}
+        raise FixtureError(folder, f"is not a folder of fixtures: {FOLDER_ADVICE}")
+    fixtures: dict[str, Fixture] = {}
+    skipped: list[str] = []
+    for name, path in iter_fixture_files(folder):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FixtureError(path, f"cannot be read: {exc}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if f'"{FORMAT_KEY}"' not in text:  # some other file; one that names the marker is a fixture being edited
+                skipped.append(name)
+                continue
+            raise FixtureError(path, _invalid_json(exc)) from None
+        if isinstance(data, dict) and FORMAT_KEY in data:
+            fixtures[name] = _from_data(data, path)
+        else:
+            skipped.append(name)
+    return FixtureFolder(folder, fixtures, tuple(skipped))
+
+
+def holds_fixtures(folder: Path) -> bool:
+    """Whether `folder` holds at least one mockgraph fixture (stops reading at the first)."""
+    if not folder.is_dir():
+        return False
+    for _, path in iter_fixture_files(folder):
+        try:
+            if _is_fixture(path.read_text(encoding="utf-8")):
+                return True
+        except (OSError, UnicodeDecodeError):
+            return True  # unreadable: let loading say why
+    return False
+
+
+def _is_fixture(text: str) -> bool:
+    """A fixture is a JSON object with the format marker; JSON that does not parse counts as one
+    (a fixture being edited) only where it mentions the marker, so its error is shown."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return f'"{FORMAT_KEY}"' in text
+    return isinstance(data, dict) and FORMAT_KEY in data
+
+
+def bundled_fixtures() -> Path:
+    """The fixtures that come with mockgraph (package `mockgraph.fixtures`), in a wheel as in a clone."""
+    return Path(str(resources.files("mockgraph.fixtures")))
 
 
 def iter_fixture_files(folder: Path) -> Iterator[tuple[str, Path]]:

@@ -55,8 +55,12 @@ class JournalEntry:
 
     @property
     def unmatched(self) -> bool:
-        """Nothing answered this request: a test sent what no fixture, stub or state knows."""
-        return self.answered_by == "miss"
+        """Nothing answered this request: a test sent what no fixture, stub or state knows. Entries
+        that do not say who answered (older journals, entries made by hand) count a 404 or 405 that
+        no fixture or upstream gave."""
+        if self.answered_by:
+            return self.answered_by == "miss"
+        return self.fixture is None and not self.forwarded and self.status in (404, 405)
 
 
 def summarize(findings: Iterable[Finding]) -> dict[str, int]:
@@ -124,18 +128,12 @@ def entry_from_json(data: Any) -> JournalEntry:
             error=_optional_str(data.get("error")),
             unchecked=bool(data.get("unchecked", False)),
             test=_optional_str(data.get("test")),
-            answered_by=str(data.get("answered_by", _answered_by_before_it_was_kept(data))),
+            answered_by=str(data.get("answered_by", "")),
         )
     except KeyError as exc:
         raise ValueError(f"an entry lacks {exc.args[0]!r}") from None
     except (TypeError, ValueError) as exc:
         raise ValueError(str(exc)) from None
-
-
-def _answered_by_before_it_was_kept(data: dict[str, Any]) -> str:
-    """Journals written before `answered_by` existed: a 404 or 405 without a fixture was a miss."""
-    missed = data.get("fixture") is None and data.get("status") in (404, 405) and not data.get("forwarded")
-    return "miss" if missed else ""
 
 
 def _optional_str(value: Any) -> str | None:

@@ -21,6 +21,7 @@ class LintedExample:
     name: str  # "page.md:72 create_onlinemeeting_from_"
     fixture: Fixture
     findings: tuple[Finding, ...]
+    skipped: str | None = None  # why it could not be checked: a report says so rather than "no differences"
 
 
 def lint_fixture(fixture: Fixture) -> tuple[Finding, ...]:
@@ -32,12 +33,31 @@ def lint_fixture(fixture: Fixture) -> tuple[Finding, ...]:
     return checker.check(body.json) + tuple(_time_ranges(body.json))
 
 
+def why_unchecked(fixture: Fixture) -> str | None:
+    """Why `lint_fixture` cannot check a fixture's request, or None where it can."""
+    body = fixture.request.body
+    if not body.is_json:
+        return "request body is not JSON" if body.text else "no request body"
+    if checker_for(fixture) is None:
+        return "no documented contract (no property table, no JSON example)"
+    return None
+
+
+def not_checked(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The import's diagnostics that dropped a request example (no response, a bad request line, an
+    unreadable page, ...): examples lint never saw, to be reported with their reason."""
+    return [d for d in diagnostics if d.skipped and d.reason != "response-without-request"]
+
+
 def lint_pages(
     paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None, jobs: int = 1
 ) -> tuple[list[LintedExample], list[Diagnostic]]:
     """Every documented request example below `paths`, with its findings, and the import's diagnostics."""
     result = import_paths(paths, root=root, progress=progress, jobs=jobs)
-    linted = [LintedExample(f"{f.source.page}:{f.source.line} {f.source.example}", f, lint_fixture(f)) for _, f in result.fixtures]
+    linted = [
+        LintedExample(f"{f.source.page}:{f.source.line} {f.source.example}", f, lint_fixture(f), why_unchecked(f))
+        for _, f in result.fixtures
+    ]
     return linted, result.diagnostics
 
 

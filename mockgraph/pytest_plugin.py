@@ -5,17 +5,22 @@ server per settings runs for the whole session, on its own event loop in a backg
 plain synchronous tests (requests, urllib, httpx) and async tests alike can call it; each test
 starts with an empty journal. Heavy imports wait until a test asks for the fixture.
 
-`@pytest.mark.mockgraph(fresh=True)` gives a test a server of its own, stopped after it.
+`@pytest.mark.mockgraph(fresh=True)` gives a test a server of its own, stopped after it. An
+`async def` test that asks for the fixture runs under pytest-asyncio with no configuration: the
+plugin gives it pytest-asyncio's `asyncio` marker.
 
 Settings, highest precedence first (decided once, in `_settings`):
     @pytest.mark.mockgraph(fixtures=..., strict=...)  >  --mockgraph-* options
     >  mockgraph_* ini keys  >  mockgraph.toml / [tool.mockgraph]  >  defaults
-The default fixtures are the project's `fixtures/`, else the ones that come with mockgraph.
+The default fixtures are the project's `fixtures/` where it holds mockgraph fixtures, else the
+ones that come with mockgraph (package data, `mockgraph.fixtures`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import inspect
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +33,13 @@ if TYPE_CHECKING:
     from .journal import JournalEntry
     from .models import Finding
 
-_ENTRIES = pytest.StashKey[list]()
+_ENTRIES = pytest.StashKey[list]()  # every test's journal entries, for the session report and summary
 _FILE_SETTINGS = pytest.StashKey["Settings"]()  # mockgraph.toml / [tool.mockgraph], read once a session
-# The fixtures imported from the documentation that come with mockgraph (in a source or editable
-# install), used when a project configures none and has no fixtures/ folder of its own.
-BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"  # every test's journal entries, for the session report and summary
+_DEFAULT_FIXTURES = pytest.StashKey[Path]()  # the project's fixtures/ where it holds fixtures, else the bundled ones
+_NOTES = pytest.StashKey[list]()  # warnings for the end of the session (JSON files that are not fixtures)
+
+#: The arguments `@pytest.mark.mockgraph(...)` takes; any other is a usage error.
+MARKER_ARGS = ("fixtures", "strict", "record", "upstream", "fresh")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,7 +48,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockgraph", "mock Microsoft Graph server")
     group.addoption("--mockgraph-fixtures", metavar="DIR", help="fixtures folder for mockgraph_server")
     group.addoption("--mockgraph-strict", action="store_true", default=None, help="fail tests whose payloads break the contract")
-    group.addoption("--mockgraph-report", metavar="PATH", help="write a contract report (.json .xml .md .html .txt)")
+    group.addoption(
+        "--mockgraph-report", metavar="PATH", action="append", help="write a contract report (.json .xml .md .html .txt); repeatable"
+    )
     group.addoption(
         "--mockgraph-record",
         choices=tuple(RECORD_MODES),
@@ -63,38 +72,80 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     from .config import load_settings
     from .errors import ConfigError
+    from .fixturefile import bundled_fixtures, holds_fixtures
 
     config.stash[_ENTRIES] = []
+    config.stash[_NOTES] = []
     try:
         config.stash[_FILE_SETTINGS] = load_settings(cwd=config.rootpath)
+        own = config.rootpath / config.stash[_FILE_SETTINGS].fixtures
+        config.stash[_DEFAULT_FIXTURES] = own if holds_fixtures(own) else bundled_fixtures()
         _session_settings(config)  # a record mode with no upstream stops the run here, not in a test
     except ConfigError as exc:
         raise pytest.UsageError(f"mockgraph: {exc}") from None
-    report = _report_path(config)
     from .reports import FORMAT_BY_SUFFIX
 
-    if report is not None and report.suffix.lower() not in FORMAT_BY_SUFFIX:
-        raise pytest.UsageError(f"mockgraph report {report}: the name must end in one of {', '.join(FORMAT_BY_SUFFIX)}")
+    for report in _report_paths(config):
+        if report.suffix.lower() not in FORMAT_BY_SUFFIX:
+            raise pytest.UsageError(f"mockgraph report {report}: the name must end in one of {', '.join(FORMAT_BY_SUFFIX)}")
 
 
-def _report_path(config: pytest.Config) -> Path | None:
-    """Command line > ini key > settings file, as for every setting."""
-    report = config.getoption("mockgraph_report") or config.getini("mockgraph_report")
-    return Path(report) if report else config.stash[_FILE_SETTINGS].report
+def _report_paths(config: pytest.Config) -> tuple[Path, ...]:
+    """Command line > ini key > settings file, as for every setting; every report named is written."""
+    given = config.getoption("mockgraph_report")
+    if given:
+        return tuple(Path(r) for r in given)
+    ini = config.getini("mockgraph_report")
+    return (Path(ini),) if ini else config.stash[_FILE_SETTINGS].report
+
+
+def _marker_kwargs(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
+    """The closest `mockgraph` marker's arguments; a misspelt one (`strcit=True`) is a usage error."""
+    marker = node.get_closest_marker("mockgraph")
+    if marker is None:
+        return {}
+    unknown = sorted(set(marker.kwargs) - set(MARKER_ARGS))
+    if marker.args or unknown:
+        given = ", ".join([*(repr(a) for a in marker.args), *unknown])
+        raise pytest.UsageError(
+            f"{node.nodeid}: @pytest.mark.mockgraph does not take {given}; it takes keyword arguments {', '.join(MARKER_ARGS)}"
+        )
+    return dict(marker.kwargs)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_pycollect_makeitem(collector: Any, name: str, obj: object) -> Any:
+    """Give `async def` tests that use `mockgraph_server` pytest-asyncio's marker, so they run with no
+    asyncio configuration. This wrapper is the innermost: pytest-asyncio's own wrapper, around it,
+    turns marked coroutines into its items only after it."""
+    result = yield
+    if not inspect.iscoroutinefunction(obj) or not collector.config.pluginmanager.hasplugin("asyncio"):
+        return result
+    for item in result if isinstance(result, list) else [result]:
+        if isinstance(item, pytest.Function) and "mockgraph_server" in item.fixturenames and not item.get_closest_marker("asyncio"):
+            item.add_marker(pytest.mark.asyncio)
+    return result
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        _marker_kwargs(item)  # stop the run on a misspelt marker argument before any test runs
 
 
 class MockgraphServer:
     """A running mockgraph, seen from a test: its URL and what this test sent it."""
 
     def __init__(self, settings: Settings) -> None:
-        from .fixturefile import load_fixtures
+        from .fixturefile import scan_fixtures
         from .index import FixtureIndex
         from .server import create_server
 
         self.settings = settings
         if settings.record != "none":  # recording may start from nothing
             settings.fixtures.mkdir(parents=True, exist_ok=True)
-        self._server = create_server(FixtureIndex(load_fixtures(settings.fixtures)), settings)
+        folder = scan_fixtures(settings.fixtures)
+        self.note = folder.skipped_note()  # JSON files there that are not fixtures, said once at the end
+        self._server = create_server(FixtureIndex(folder.fixtures), settings)
         self._loop = asyncio.new_event_loop()
         self._stopped = asyncio.Event()
         self._ready = threading.Event()
@@ -141,15 +192,20 @@ class MockgraphServer:
 
     def assert_called(self, method: str, path: str, times: int | None = None) -> None:
         """Assert `method path` (query ignored, version prefix optional) was requested, `times` times if given."""
+        __tracebackhide__ = True
+        from .journal import counted
         from .paths import segments, split_version
 
         wanted = (method.upper(), segments(split_version(path)[1]))
-        calls = [e for e in self.requests if (e.method, segments(split_version(e.path.partition("?")[0])[1])) == wanted]
-        sent = "\n".join(f"  {e.method} {e.path} -> {e.status}" for e in self.requests) or "  (nothing)"
-        if times is None:
-            assert calls, f"{method} {path} was not requested; requests sent:\n{sent}"
-        else:
-            assert len(calls) == times, f"{method} {path} was requested {len(calls)} times, not {times}; requests sent:\n{sent}"
+        sent = self.requests
+        calls = [e for e in sent if (e.method, segments(split_version(e.path.partition("?")[0])[1])) == wanted]
+        if (times is None and calls) or len(calls) == times:
+            return
+        expected = "at least 1 call" if times is None else counted(times, "call")
+        listed = "".join(f"\n  {e.method} {e.path} -> {e.status}" for e in sent[:_LISTED])
+        more = f"\n  ... and {len(sent) - _LISTED} more" if len(sent) > _LISTED else ""
+        heading = f"requests sent ({len(sent)}):" if sent else "no requests sent"
+        raise AssertionError(f"expected {expected} to {method.upper()} {path}, got {len(calls)}\n{heading}{listed}{more}")
 
     def problems(self) -> str | None:
         """Why this test should fail: requests no fixture answered, or (strict) contract errors."""
@@ -157,11 +213,16 @@ class MockgraphServer:
         for entry in self.requests:
             if entry.unmatched:
                 lines.append(f"{entry.method} {entry.path} matched no fixture (answered {entry.status})")
+                if entry.error:  # the server's own explanation: the nearest fixtures and what differed
+                    lines.extend(f"  {line}" for line in entry.error.splitlines())
             errors = [f for f in entry.findings if f.severity == "error"]
             if self.settings.strict and errors:
                 lines.append(f"{entry.method} {entry.path} breaks the documented contract:")
                 lines.extend(_finding_line(f) for f in errors)
         return "\n".join(lines) or None
+
+
+_LISTED = 10  # requests listed in an assert_called failure
 
 
 def _finding_line(f: Finding) -> str:
@@ -170,8 +231,7 @@ def _finding_line(f: Finding) -> str:
 
 def _settings(request: pytest.FixtureRequest) -> Settings:
     """The settings for this test: marker > command line > ini > settings file > defaults."""
-    marker = request.node.get_closest_marker("mockgraph")
-    return _session_settings(request.config, marker.kwargs if marker else {})
+    return _session_settings(request.config, _marker_kwargs(request.node))
 
 
 def _session_settings(config: pytest.Config, marked: dict[str, Any] | None = None) -> Settings:
@@ -188,8 +248,8 @@ def _session_settings(config: pytest.Config, marked: dict[str, Any] | None = Non
     if fixtures:
         folder = Path(fixtures)
         settings = settings.but(fixtures=folder if folder.is_absolute() else config.rootpath / folder)
-    elif settings.record == "none" and settings.fixtures == Settings().fixtures and not (config.rootpath / settings.fixtures).is_dir():
-        settings = settings.but(fixtures=BUNDLED_FIXTURES)  # nothing configured, no fixtures/ here, nothing to record
+    elif settings.record == "none" and settings.fixtures == Settings().fixtures:
+        settings = settings.but(fixtures=config.stash[_DEFAULT_FIXTURES])  # nothing configured: fixtures/ here if any, else bundled
     elif not settings.fixtures.is_absolute():
         settings = settings.but(fixtures=config.rootpath / settings.fixtures)
     return check_record(settings, "mockgraph options")
@@ -200,41 +260,50 @@ def _first(*values: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def _mockgraph_servers() -> Iterator[dict[Any, MockgraphServer]]:
+def _mockgraph_servers() -> Iterator[dict[Settings, MockgraphServer]]:
     """One server per distinct settings for the whole session, stopped last-in, first-out."""
-    servers: dict[Any, MockgraphServer] = {}
+    servers: dict[Settings, MockgraphServer] = {}
     yield servers
     for server in reversed(list(servers.values())):
         server.stop()
 
 
 @pytest.fixture
-def mockgraph_server(request: pytest.FixtureRequest, _mockgraph_servers: dict[Any, MockgraphServer]) -> Iterator[MockgraphServer]:
+def mockgraph_server(request: pytest.FixtureRequest, _mockgraph_servers: dict[Settings, MockgraphServer]) -> Iterator[MockgraphServer]:
     """A mock Graph server answering from the fixtures; its journal holds this test's requests."""
     settings = _settings(request)
-    marker = request.node.get_closest_marker("mockgraph")
-    if marker is not None and marker.kwargs.get("fresh"):
+    if _marker_kwargs(request.node).get("fresh"):
         server = MockgraphServer(settings)  # this test's own, stopped after it
+        _note(request.config, server)
         try:
             yield server
         finally:
-            request.config.stash[_ENTRIES].extend(server.requests)
+            _keep(request, server)
             server.stop()
         return
-    key = (
-        settings.fixtures,
-        settings.strict,
-        tuple(sorted(settings.severity.items())),
-        settings.max_body_bytes,
-        settings.record,
-        settings.upstream,
-    )
-    if key not in _mockgraph_servers:
-        _mockgraph_servers[key] = MockgraphServer(settings)
-    server = _mockgraph_servers[key]
+    server = shared_server(_mockgraph_servers, settings)
+    _note(request.config, server)
     server.reset()
     yield server
-    request.config.stash[_ENTRIES].extend(server.requests)
+    _keep(request, server)
+
+
+def shared_server(servers: dict[Settings, MockgraphServer], settings: Settings) -> MockgraphServer:
+    """The session's server for exactly these settings (any field that differs, another server)."""
+    if settings not in servers:
+        servers[settings] = MockgraphServer(settings)
+    return servers[settings]
+
+
+def _keep(request: pytest.FixtureRequest, server: MockgraphServer) -> None:
+    """This test's entries, marked with its node id, for the session's summary and reports."""
+    test = request.node.nodeid
+    request.config.stash[_ENTRIES].extend(dataclasses.replace(e, test=test) for e in server.requests)
+
+
+def _note(config: pytest.Config, server: MockgraphServer) -> None:
+    if server.note and server.note not in config.stash[_NOTES]:
+        config.stash[_NOTES].append(server.note)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -277,6 +346,8 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
+    for note in config.stash.get(_NOTES, []):
+        terminalreporter.line(f"mockgraph: {note}", yellow=True)
     entries = config.stash.get(_ENTRIES, [])
     findings = [f for e in entries for f in e.findings]
     if findings:
@@ -289,8 +360,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             for finding in entry.findings:
                 if finding.severity != "info":
                     terminalreporter.line(f"{entry.method} {entry.path}: {_finding_line(finding).strip()}")
-    report = _report_path(config)
-    if report is not None:
+    for report in _report_paths(config):
         from .fixturefile import write_atomic
         from .reports import FORMAT_BY_SUFFIX, cases_from_journal, render
 

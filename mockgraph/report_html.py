@@ -37,6 +37,12 @@ tr.warning td:first-child { color: var(--warning); font-weight: 600; }
 tr.info td { color: var(--muted); }
 tr.error { background: var(--error-bg); }
 tr.warning { background: var(--warning-bg); }
+section.failed { border-color: var(--error); }
+.verdict { margin: .5rem 0; font-weight: 600; }
+.verdict.error { color: var(--error); }
+.verdict.warning { color: var(--warning); }
+details.clean { margin: 0 0 1.5rem; color: var(--muted); }
+details.clean summary { cursor: pointer; color: var(--ok); }
 """
 
 # str.format fields: title, css, summary, sections (all but css already escaped).

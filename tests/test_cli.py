@@ -52,7 +52,7 @@ class TestDiff:
             ("unknown", "/extra"),
             ("missing", "/joinUrl"),
         ]
-        assert report["summary"] == {"errors": 3, "warnings": 0, "info": 1}
+        assert report["summary"] == {"errors": 3, "warnings": 0, "info": 1, "unmatched": 0}
 
     def test_conforming_payload_exits_0(self, tmp_path, capsys):
         """A payload without errors exits 0, also when it has info findings."""

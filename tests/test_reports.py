@@ -99,7 +99,7 @@ class TestApi:
             JournalEntry(1, "2026-01-01T00:00:00Z", "POST", "/v1.0/app/onlineMeetings", 201, "seed.json", {}, FINDINGS),
             JournalEntry(2, "2026-01-01T00:00:01Z", "GET", "/v1.0/nowhere?x=1", 404, None, None),
         ]
-        assert cases_from_journal(entries) == [SEED_CASE, Case("GET /v1.0/nowhere?x=1", (), None, 404)]
+        assert cases_from_journal(entries) == [SEED_CASE, Case("GET /v1.0/nowhere?x=1", (), None, 404, unmatched=True)]
 
     @pytest.mark.parametrize("fmt", FORMATS)
     def test_every_format_ends_with_one_newline(self, fmt):
@@ -140,7 +140,7 @@ class TestEmpty:
 
     def test_empty_json(self):
         """The JSON report of nothing has the same keys, with nothing in them."""
-        assert json.loads(render([], "json")) == {"findings": [], "summary": {"errors": 0, "warnings": 0, "info": 0}, "requests": []}
+        assert json.loads(render([], "json")) == {"findings": [], "summary": {"errors": 0, "warnings": 0, "info": 0, "unmatched": 0}, "requests": []}
 
     def test_empty_junit(self):
         """The JUnit report of nothing is a valid, empty test suite."""
@@ -205,7 +205,7 @@ class TestJson:
         report = json.loads(render([SEED_CASE, Case("GET /v1.0/me", (), "me.json", 200)], "json"))
         assert list(report) == ["findings", "summary", "requests"]
         assert [(f["kind"], f["path"]) for f in report["findings"]] == EXPECTED
-        assert report["summary"] == {"errors": 3, "warnings": 0, "info": 1}
+        assert report["summary"] == {"errors": 3, "warnings": 0, "info": 1, "unmatched": 0}
         first, second = report["requests"]
         assert list(first) == ["name", "fixture", "status", "findings", "summary"]
         assert (first["name"], first["fixture"], first["status"]) == ("POST /v1.0/app/onlineMeetings", "seed.json", 201)

@@ -117,12 +117,6 @@ async def graph() -> AsyncIterator[tuple[str, FakeGraph]]:
         fake.released.set()
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def recordings(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*.json"))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import aiohttp
 import pytest
 
 from mockgraph.config import Settings
@@ -30,12 +29,6 @@ async def base_url():
     app = create_server(FixtureIndex(fixtures), Settings(max_body_bytes=1024))
     async with running(app) as url:
         yield url
-
-
-@pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def assert_graph_error(body: dict, code: str) -> dict:

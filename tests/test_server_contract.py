@@ -6,7 +6,6 @@ import copy
 import json
 from contextlib import AsyncExitStack
 
-import aiohttp
 import pytest
 
 from mockgraph.config import Settings
@@ -38,12 +37,6 @@ async def serve():
             return await stack.enter_async_context(running(app))
 
         yield start
-
-
-@pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 class TestHeader:

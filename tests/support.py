@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from mockgraph.config import Settings
+from mockgraph.index import FixtureIndex
 from mockgraph.models import Body, Contract, Fixture, FixtureRequest, FixtureResponse, Source
+from mockgraph.server import create_server, running
 
 
 def make_fixture(
@@ -44,3 +49,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES_DIR = ROOT / "fixtures"
 DOCS_DIR = ROOT.parent / "shared" / "graphdocs"
 SEED_PAGE = DOCS_DIR / "app-post-onlinemeetings.md"
+
+
+@asynccontextmanager
+async def serve_fixtures(fixtures: Mapping[str, Fixture], /, **settings: Any) -> AsyncIterator[str]:
+    """mockgraph serving `fixtures` (by name) with the given settings, on a free port; yields its base URL."""
+    async with running(create_server(FixtureIndex(fixtures), Settings(**settings))) as url:
+        yield url

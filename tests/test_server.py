@@ -6,10 +6,7 @@ import uuid
 
 import pytest
 
-from mockgraph.config import Settings
-from mockgraph.index import FixtureIndex
-from mockgraph.server import create_server, running
-from support import make_fixture
+from support import make_fixture, serve_fixtures
 
 MEETING = {"@odata.type": "#microsoft.graph.onlineMeeting", "id": "m1", "subject": "Subject value"}
 
@@ -26,8 +23,7 @@ async def base_url():
             response_headers=(("Location", "https://example.com/download"),),
         ),
     }
-    app = create_server(FixtureIndex(fixtures), Settings(max_body_bytes=1024))
-    async with running(app) as url:
+    async with serve_fixtures(fixtures, max_body_bytes=1024) as url:
         yield url
 
 
@@ -89,7 +85,7 @@ class TestReplay:
             else {"message": {"internetMessageHeaders": [{"name": str(i)}]}}
             for i in range(4)
         ]
-        async with running(create_server(FixtureIndex(fixtures), Settings())) as url:
+        async with serve_fixtures(fixtures) as url:
             answers = []
             for body in bodies:
                 async with http.post(f"{url}/v1.0/me/sendMail", json=body) as response:

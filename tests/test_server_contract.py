@@ -8,12 +8,9 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from mockgraph.config import Settings
 from mockgraph.fixturefile import load_fixtures
-from mockgraph.index import FixtureIndex
 from mockgraph.journal import read_journal
-from mockgraph.server import create_server, running
-from support import FIXTURES_DIR
+from support import FIXTURES_DIR, serve_fixtures
 
 SEED_PATH = "/v1.0/app/onlineMeetings"
 FIXTURES = load_fixtures(FIXTURES_DIR)
@@ -33,8 +30,7 @@ async def serve():
     async with AsyncExitStack() as stack:
 
         async def start(**settings) -> str:
-            app = create_server(FixtureIndex(FIXTURES), Settings(**settings))
-            return await stack.enter_async_context(running(app))
+            return await stack.enter_async_context(serve_fixtures(FIXTURES, **settings))
 
         yield start
 

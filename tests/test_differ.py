@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from mockgraph.differ import ContractChecker
 from mockgraph.fixturefile import load_fixture
 from mockgraph.models import Contract, Property, TypeDef
-from support import FIXTURES_DIR
+from support import SEED_FIXTURE, broken_seed, repaired_seed
 
-SEED = load_fixture(FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json")
+SEED = load_fixture(SEED_FIXTURE)
 DOCUMENTED = SEED.request.body.json
 ENUM_BREAKS = [("enum", "/accessLevel"), ("enum", "/capabilities/0")]
 
 
 def summary(findings) -> list[tuple[str, str]]:
     return [(f.kind, f.path) for f in findings]
-
-
-def conforming(**changes):
-    """The documented request with its documentation's own enumeration breaks repaired."""
-    repaired = {"accessLevel": "everyone", "capabilities": ["questionAndAnswer"]}
-    return {**copy.deepcopy(DOCUMENTED), **repaired, **changes}
 
 
 @pytest.fixture
@@ -38,9 +30,7 @@ class TestSeed:
 
     def test_the_four_classic_mistakes(self, seed):
         """isBroadcast "yes", an extra property, accessLevel "secret", no joinUrl: exactly those four findings."""
-        payload = conforming(isBroadcast="yes", extra=1, accessLevel="secret")
-        del payload["joinUrl"]
-        findings = seed.check(payload)
+        findings = seed.check(broken_seed())
         assert summary(findings) == [("type", "/isBroadcast"), ("enum", "/accessLevel"), ("unknown", "/extra"), ("missing", "/joinUrl")]
         by_kind = {f.kind: f for f in findings}
         assert (by_kind["type"].expected, by_kind["type"].actual, by_kind["type"].severity) == ("Boolean", "string", "error")
@@ -50,12 +40,12 @@ class TestSeed:
 
     def test_values_are_not_errors(self, seed):
         """Different example values of the right types and formats are no finding."""
-        payload = conforming(subject="Another subject", isCancelled=False, joinUrl="https://contoso.com/join")
+        payload = repaired_seed(subject="Another subject", isCancelled=False, joinUrl="https://contoso.com/join")
         assert seed.check(payload) == ()
 
     def test_nested_types_from_resource_pages(self, seed):
         """Nested properties are checked against their own documented types, with deep JSON Pointers."""
-        payload = conforming()
+        payload = repaired_seed()
         payload["participants"]["organizer"]["upn"] = 5
         payload["participants"]["organizer"]["identity"]["user"]["nickname"] = "x"
         payload["participants"]["attendees"][0]["@odata.type"] = "#microsoft.graph.identity"
@@ -67,29 +57,29 @@ class TestSeed:
 
     def test_formats(self, seed):
         """A DateTimeOffset without an offset and a URL that is not absolute are format findings."""
-        findings = seed.check(conforming(startDateTime="2017-01-01T00:03:15", joinUrl="/relative"))
+        findings = seed.check(repaired_seed(startDateTime="2017-01-01T00:03:15", joinUrl="/relative"))
         assert summary(findings) == [("format", "/startDateTime"), ("format", "/joinUrl")]
 
     def test_null_where_graph_allows_it(self, seed):
         """null is fine for a single value, not for a collection."""
-        assert seed.check(conforming(subject=None, chatInfo=None)) == ()
-        assert summary(seed.check(conforming(capabilities=None))) == [("type", "/capabilities")]
+        assert seed.check(repaired_seed(subject=None, chatInfo=None)) == ()
+        assert summary(seed.check(repaired_seed(capabilities=None))) == [("type", "/capabilities")]
 
     def test_object_where_a_string_belongs(self, seed):
         """An object sent for a String property is a type finding naming both."""
-        [finding] = seed.check(conforming(subject={"text": "x"}))
+        [finding] = seed.check(repaired_seed(subject={"text": "x"}))
         assert (finding.kind, finding.path, finding.expected, finding.actual) == ("type", "/subject", "String", "object")
 
     def test_same_shape_new_values_are_rechecked(self, seed):
         """Findings cached per shape still check each payload's own values."""
-        assert seed.check(conforming(accessLevel="invited")) == ()
-        assert summary(seed.check(conforming(accessLevel="nobody"))) == [("enum", "/accessLevel")]
-        assert seed.check(conforming(accessLevel="locked")) == ()
+        assert seed.check(repaired_seed(accessLevel="invited")) == ()
+        assert summary(seed.check(repaired_seed(accessLevel="nobody"))) == [("enum", "/accessLevel")]
+        assert seed.check(repaired_seed(accessLevel="locked")) == ()
 
     def test_value_findings_take_their_places_among_cached_ones(self, seed):
         """On a cached shape, enumeration and format findings still come in payload order among the others."""
         for start, access in (("2026-01-01T00:00:00Z", "nobody"), ("tomorrow", "everyone"), ("tomorrow", "nobody")):
-            payload = conforming(isBroadcast="yes", startDateTime=start, accessLevel=access, extra=1)
+            payload = repaired_seed(isBroadcast="yes", startDateTime=start, accessLevel=access, extra=1)
             del payload["joinUrl"]
             expected = [("format", "/startDateTime")] * (start == "tomorrow") + [("type", "/isBroadcast")]
             expected += [("enum", "/accessLevel")] * (access == "nobody") + [("unknown", "/extra"), ("missing", "/joinUrl")]
@@ -98,7 +88,7 @@ class TestSeed:
     def test_severities_are_configurable(self):
         """A severity set per kind replaces the default."""
         checker = ContractChecker(SEED.contract, DOCUMENTED, severities={"enum": "warning", "missing": "error"})
-        payload = conforming(accessLevel="nobody")
+        payload = repaired_seed(accessLevel="nobody")
         del payload["subject"]
         assert [(f.kind, f.severity) for f in checker.check(payload)] == [("enum", "warning"), ("missing", "error")]
 
@@ -171,7 +161,7 @@ class TestSmallContracts:
         """A list or an object as @odata.type is an odata finding naming it, not an error of the checker."""
         checker = ContractChecker(SEED.contract, DOCUMENTED)
         for sent in (["x"], {"a": 1}, ["y"]):
-            [finding] = checker.check(conforming(**{"@odata.type": sent}))
+            [finding] = checker.check(repaired_seed(**{"@odata.type": sent}))
             assert (finding.kind, finding.path, finding.actual) == ("odata", "/@odata.type", str(sent))
 
     def test_payload_that_is_not_an_object(self):
@@ -253,7 +243,7 @@ class TestUndocumentedNames:
     def test_a_new_name_every_time(self, seed):
         """A payload bringing a new undocumented name each time gets its own unknown finding, in payload order."""
         for i in range(12):
-            payload = conforming(isBroadcast="yes", accessLevel=f"secret{i}")
+            payload = repaired_seed(isBroadcast="yes", accessLevel=f"secret{i}")
             del payload["joinUrl"]
             payload = with_key_at(payload, i * 3 % len(payload), f"note{i}", {"n": i} if i % 2 else i)
             findings = seed.check(payload)
@@ -269,23 +259,23 @@ class TestUndocumentedNames:
     def test_new_names_do_not_grow_the_cache(self, seed):
         """A shape that differs only in its undocumented names is diffed once and cached once."""
         for i in range(50):
-            seed.check(conforming(**{f"extra{i}": i}))
+            seed.check(repaired_seed(**{f"extra{i}": i}))
         assert (len(seed._cache), len(seed._documented)) == (1, 1)
 
     @pytest.mark.parametrize(
         ("contract", "example", "first", "second"),
         [
-            (SEED.contract, DOCUMENTED, conforming(a=1), conforming(b={"x": [1]}, c=None)),
-            (SEED.contract, DOCUMENTED, conforming(**{"a/b~c": 1, "@odata.etag": "w"}), conforming(**{"~d": [], "@odata.etag": "x"})),
+            (SEED.contract, DOCUMENTED, repaired_seed(a=1), repaired_seed(b={"x": [1]}, c=None)),
+            (SEED.contract, DOCUMENTED, repaired_seed(**{"a/b~c": 1, "@odata.etag": "w"}), repaired_seed(**{"~d": [], "@odata.etag": "x"})),
             (
                 SEED.contract,
                 DOCUMENTED,
                 {
-                    **conforming(),
+                    **repaired_seed(),
                     "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "x": 1}},
                 },
                 {
-                    **conforming(),
+                    **repaired_seed(),
                     "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "y": "z"}},
                 },
             ),
@@ -309,7 +299,7 @@ class TestUndocumentedNames:
                 {"members": [{"id": "nope", "a": 1}], "b": 2},
                 {"members": [{"c": 1, "id": "no"}], "d": True},
             ),
-            (SEED.contract, DOCUMENTED, conforming(subject={"a": 1}, x=1), conforming(subject={"b": [2]}, y=2)),
+            (SEED.contract, DOCUMENTED, repaired_seed(subject={"a": 1}, x=1), repaired_seed(subject={"b": [2]}, y=2)),
         ],
         ids=["root", "escaped-and-annotations", "nested", "truncated-example", "inferred", "collection", "object-for-a-string"],
     )

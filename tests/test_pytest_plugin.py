@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from support import FIXTURES_DIR
+from support import FIXTURES_DIR, SEED_FIXTURE
 
-SEED = json.loads((FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json").read_text())
+SEED = json.loads(SEED_FIXTURE.read_text())
 DOCUMENTED_REQUEST = SEED["request"]["body"]
 DOCUMENTED_RESPONSE = SEED["response"]["body"]
 

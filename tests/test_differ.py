@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+from collections.abc import Callable
+
 import pytest
 
+from mockgraph import differ
 from mockgraph.differ import ContractChecker
 from mockgraph.fixturefile import load_fixture
 from mockgraph.models import Contract, Property, TypeDef
@@ -21,6 +26,37 @@ def summary(findings) -> list[tuple[str, str]]:
 @pytest.fixture
 def seed() -> ContractChecker:
     return ContractChecker(SEED.contract, DOCUMENTED)
+
+
+@pytest.fixture
+def deepdiff_runs(monkeypatch) -> list[int]:
+    """How many times the checker runs deepdiff, the one costly step, which a cached shape spares."""
+    runs: list[int] = []
+    real = differ.DeepDiff
+
+    def counted(*args, **kwargs):
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(differ, "DeepDiff", counted)
+    return runs
+
+
+def memory_growth(step: Callable[[int], object], warm: int, measured: int) -> int:
+    """Bytes still held after `measured` more calls of `step(i)` than after the first `warm` ones
+    (traced from the start, so that what the warm-up filled and the later calls replaced nets out)."""
+    tracemalloc.start()
+    try:
+        for i in range(warm):
+            step(i)
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(warm, warm + measured):
+            step(i)
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
 
 
 class TestSeed:
@@ -176,13 +212,13 @@ class TestDerivedTypes:
     ATTACHMENT = (Property("name", "String"), Property("size", "Int32"))
     FILE = TypeDef("fileAttachment", (Property("contentBytes", "Binary"), *ATTACHMENT), bases=("attachment", "entity"))
 
-    def checker(self) -> ContractChecker:
+    def checker(self, cache_size: int = 256) -> ContractChecker:
         contract = Contract(
             type="microsoft.graph.message",
             properties=(Property("attachments", "attachment", collection=True),),
             types=(TypeDef("attachment", self.ATTACHMENT, bases=("entity",)), self.FILE),
         )
-        return ContractChecker(contract, {"attachments": [{"name": "a.txt"}]})
+        return ContractChecker(contract, {"attachments": [{"name": "a.txt"}]}, cache_size=cache_size)
 
     def test_a_derived_type_is_checked_against_its_own_table(self):
         """A fileAttachment where an attachment is documented: its own properties are known, its types checked."""
@@ -203,13 +239,18 @@ class TestDerivedTypes:
         assert [(f.kind, f.path, f.severity) for f in findings] == [("odata", "/attachments/0/@odata.type", "warning")]
 
     def test_unknown_type_names_are_not_kept(self):
-        """A new @odata.type name on every request leaves nothing behind; a derived type is made once."""
-        checker = self.checker()
-        for i in range(20):
-            checker.check({"attachments": [{"@odata.type": f"#microsoft.graph.thing{i}", "name": "a"}]})
-        checker.check({"attachments": [{"@odata.type": "#microsoft.graph.fileAttachment", "name": "a"}]})
-        item_node = checker._root.children["attachments"].item
-        assert list(item_node.derived) == ["fileattachment"]
+        """A new @odata.type name on every request leaves nothing behind (with shape caches of one
+        entry, memory stays flat), each still a warning; a derived type is still known after."""
+        checker = self.checker(cache_size=1)
+
+        def send(i: int) -> None:
+            [finding] = checker.check({"attachments": [{"@odata.type": f"#microsoft.graph.thing{i}", "name": "a"}]})
+            assert (finding.kind, finding.severity) == ("odata", "warning")
+
+        # A name kept per request costs ~90 bytes each: ~18 KB over 200 names.
+        assert memory_growth(send, warm=10, measured=200) < 8_000
+        item = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a", "contentBytes": "SGk=", "size": "big"}
+        assert summary(checker.check({"attachments": [item]})) == [("type", "/attachments/0/size")]
 
     def test_a_known_type_that_does_not_derive_is_an_odata_warning(self):
         """A type the contract knows, but not as derived from the documented one, is still named as different."""
@@ -256,11 +297,19 @@ class TestUndocumentedNames:
             assert (unknown.severity, unknown.expected, unknown.actual) == ("error", "not documented", "object" if i % 2 else "integer")
             assert unknown.message == f"note{i} is not a documented property"
 
-    def test_new_names_do_not_grow_the_cache(self, seed):
-        """A shape that differs only in its undocumented names is diffed once and cached once."""
-        for i in range(50):
-            seed.check(repaired_seed(**{f"extra{i}": i}))
-        assert (len(seed._cache), len(seed._documented)) == (1, 1)
+    def test_new_names_do_not_grow_the_cache(self, deepdiff_runs):
+        """A shape that differs only in its undocumented names is diffed once and cached once: with
+        room for every shape, a new name on every payload still holds no more memory, and each
+        payload still gets its own unknown finding."""
+        checker = ContractChecker(SEED.contract, DOCUMENTED, cache_size=100_000)
+        base = repaired_seed()
+
+        def send(i: int) -> None:
+            assert summary(checker.check({**base, f"extra{i}": i})) == [("unknown", f"/extra{i}")]
+
+        # A shape cached per name costs kilobytes each: megabytes over 300 names.
+        assert memory_growth(send, warm=50, measured=300) < 100_000
+        assert len(deepdiff_runs) == 1
 
     @pytest.mark.parametrize(
         ("contract", "example", "first", "second"),
@@ -303,10 +352,12 @@ class TestUndocumentedNames:
         ],
         ids=["root", "escaped-and-annotations", "nested", "truncated-example", "inferred", "collection", "object-for-a-string"],
     )
-    def test_cached_shape_gives_what_deepdiff_gives(self, contract, example, first, second):
-        """A payload whose shape is cached (its undocumented keys found by the walk) gets exactly the
-        findings a fresh checker gets from deepdiff."""
+    def test_cached_shape_gives_what_deepdiff_gives(self, contract, example, first, second, deepdiff_runs):
+        """A payload whose shape is cached (its undocumented keys found by the walk, deepdiff not run
+        again) gets exactly the findings a fresh checker gets from deepdiff."""
         warm = ContractChecker(contract, example)
         warm.check(first)
-        assert warm.check(second) == ContractChecker(contract, example).check(second)
-        assert len(warm._documented) == 1
+        cached = warm.check(second)
+        assert len(deepdiff_runs) == 1  # the premise: `second` was answered from `first`'s shape
+        assert cached == ContractChecker(contract, example).check(second)
+        assert len(deepdiff_runs) == 2

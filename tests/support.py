@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from mockgraph.config import Settings
+from mockgraph.index import FixtureIndex
 from mockgraph.models import Body, Contract, Fixture, FixtureRequest, FixtureResponse, Source
+from mockgraph.server import create_server, running
 
 
 def make_fixture(
@@ -44,3 +50,34 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES_DIR = ROOT / "fixtures"
 DOCS_DIR = ROOT.parent / "shared" / "graphdocs"
 SEED_PAGE = DOCS_DIR / "app-post-onlinemeetings.md"
+
+
+@asynccontextmanager
+async def serve_fixtures(fixtures: Mapping[str, Fixture], /, **settings: Any) -> AsyncIterator[str]:
+    """mockgraph serving `fixtures` (by name) with the given settings, on a free port; yields its base URL."""
+    async with running(create_server(FixtureIndex(fixtures), Settings(**settings))) as url:
+        yield url
+
+
+# The seed: the onlineMeeting page's documented request, bundled as a fixture.
+SEED_NAME = "unversioned/app-post-onlinemeetings/create_onlinemeeting_from_.json"
+SEED_FIXTURE = FIXTURES_DIR / SEED_NAME
+
+
+def documented_seed() -> dict[str, Any]:
+    """The seed page's documented request body, as written (it breaks two of its own enumerations)."""
+    return json.loads(SEED_FIXTURE.read_text())["request"]["body"]
+
+
+def repaired_seed(**changes: Any) -> dict[str, Any]:
+    """The documented request with its documentation's own enumeration breaks repaired, so that it
+    conforms; `changes` are applied on top (a new key comes last, an existing one keeps its place)."""
+    return {**documented_seed(), "accessLevel": "everyone", "capabilities": ["questionAndAnswer"], **changes}
+
+
+def broken_seed() -> dict[str, Any]:
+    """The repaired seed with the four classic mistakes: isBroadcast "yes", an extra property,
+    accessLevel "secret", and no joinUrl."""
+    payload = repaired_seed(isBroadcast="yes", extra=1, accessLevel="secret")
+    del payload["joinUrl"]
+    return payload

@@ -14,10 +14,9 @@ import pytest
 from mockgraph.cli import main
 from mockgraph.journal import Journal, JournalEntry
 from mockgraph.models import Finding
-from support import DOCS_DIR, FIXTURES_DIR, SEED_PAGE
+from support import DOCS_DIR, FIXTURES_DIR, SEED_FIXTURE, SEED_PAGE, broken_seed, documented_seed, repaired_seed
 
-SEED_FIXTURE = FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json"
-DOCUMENTED = json.loads(SEED_FIXTURE.read_text())["request"]["body"]
+DOCUMENTED = documented_seed()
 
 
 def write_json(path, value):
@@ -25,17 +24,11 @@ def write_json(path, value):
     return path
 
 
-def broken() -> dict:
-    payload = {**DOCUMENTED, "isBroadcast": "yes", "extra": 1, "accessLevel": "secret", "capabilities": ["questionAndAnswer"]}
-    del payload["joinUrl"]
-    return payload
-
-
 class TestDiff:
     @pytest.mark.parametrize("fmt", ["text", "json", "junit", "markdown", "html"])
     def test_findings_in_every_format_and_exit_1(self, tmp_path, capsys, fmt):
         """A payload with contract errors: every format names each finding's JSON Pointer; exit status 1."""
-        payload = write_json(tmp_path / "payload.json", broken())
+        payload = write_json(tmp_path / "payload.json", broken_seed())
         assert main(["diff", str(payload), "--fixture", str(SEED_FIXTURE), "--format", fmt]) == 1
         out = capsys.readouterr().out
         for pointer in ("/isBroadcast", "/extra", "/accessLevel", "/joinUrl"):
@@ -43,7 +36,7 @@ class TestDiff:
 
     def test_json_report_shape(self, tmp_path, capsys):
         """The JSON report holds the findings and the counts by severity."""
-        payload = write_json(tmp_path / "payload.json", broken())
+        payload = write_json(tmp_path / "payload.json", broken_seed())
         main(["diff", str(payload), "--fixture", str(SEED_FIXTURE), "--format", "json"])
         report = json.loads(capsys.readouterr().out)
         assert [(f["kind"], f["path"]) for f in report["findings"]] == [
@@ -54,12 +47,23 @@ class TestDiff:
         ]
         assert report["summary"] == {"errors": 3, "warnings": 0, "info": 1, "unmatched": 0}
 
-    def test_conforming_payload_exits_0(self, tmp_path, capsys):
-        """A payload without errors exits 0, also when it has info findings."""
-        payload = write_json(tmp_path / "p.json", {**DOCUMENTED, "accessLevel": "everyone", "capabilities": []})
-        assert main(["diff", str(payload), "--fixture", str(SEED_FIXTURE), "--output", str(tmp_path / "r.md"), "--format", "markdown"]) == 0
+    @pytest.mark.parametrize(
+        ("payload", "reported"),
+        [
+            ({**DOCUMENTED, "accessLevel": "everyone", "capabilities": []}, None),
+            ({k: v for k, v in repaired_seed().items() if k != "subject"}, "`/subject`"),
+        ],
+        ids=["no-findings", "info-only"],
+    )
+    def test_conforming_payload_exits_0(self, tmp_path, capsys, payload, reported):
+        """A payload without errors exits 0, also when it has info findings (a left-out subject)."""
+        path = write_json(tmp_path / "p.json", payload)
+        assert main(["diff", str(path), "--fixture", str(SEED_FIXTURE), "--output", str(tmp_path / "r.md"), "--format", "markdown"]) == 0
         assert capsys.readouterr().out == ""
-        assert (tmp_path / "r.md").read_text()
+        report = (tmp_path / "r.md").read_text()
+        assert report
+        if reported is not None:
+            assert reported in report
 
     @pytest.mark.parametrize(
         ("content", "message"),

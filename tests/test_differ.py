@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import copy
+import gc
+import tracemalloc
+from collections.abc import Callable
 
 import pytest
 
+from mockgraph import differ
 from mockgraph.differ import ContractChecker
 from mockgraph.fixturefile import load_fixture
 from mockgraph.models import Contract, Property, TypeDef
-from support import FIXTURES_DIR
+from support import SEED_FIXTURE, broken_seed, repaired_seed
 
-SEED = load_fixture(FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json")
+SEED = load_fixture(SEED_FIXTURE)
 DOCUMENTED = SEED.request.body.json
 ENUM_BREAKS = [("enum", "/accessLevel"), ("enum", "/capabilities/0")]
 
@@ -20,15 +23,40 @@ def summary(findings) -> list[tuple[str, str]]:
     return [(f.kind, f.path) for f in findings]
 
 
-def conforming(**changes):
-    """The documented request with its documentation's own enumeration breaks repaired."""
-    repaired = {"accessLevel": "everyone", "capabilities": ["questionAndAnswer"]}
-    return {**copy.deepcopy(DOCUMENTED), **repaired, **changes}
-
-
 @pytest.fixture
 def seed() -> ContractChecker:
     return ContractChecker(SEED.contract, DOCUMENTED)
+
+
+@pytest.fixture
+def deepdiff_runs(monkeypatch) -> list[int]:
+    """How many times the checker runs deepdiff, the one costly step, which a cached shape spares."""
+    runs: list[int] = []
+    real = differ.DeepDiff
+
+    def counted(*args, **kwargs):
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(differ, "DeepDiff", counted)
+    return runs
+
+
+def memory_growth(step: Callable[[int], object], warm: int, measured: int) -> int:
+    """Bytes still held after `measured` more calls of `step(i)` than after the first `warm` ones
+    (traced from the start, so that what the warm-up filled and the later calls replaced nets out)."""
+    tracemalloc.start()
+    try:
+        for i in range(warm):
+            step(i)
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(warm, warm + measured):
+            step(i)
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
 
 
 class TestSeed:
@@ -38,9 +66,7 @@ class TestSeed:
 
     def test_the_four_classic_mistakes(self, seed):
         """isBroadcast "yes", an extra property, accessLevel "secret", no joinUrl: exactly those four findings."""
-        payload = conforming(isBroadcast="yes", extra=1, accessLevel="secret")
-        del payload["joinUrl"]
-        findings = seed.check(payload)
+        findings = seed.check(broken_seed())
         assert summary(findings) == [("type", "/isBroadcast"), ("enum", "/accessLevel"), ("unknown", "/extra"), ("missing", "/joinUrl")]
         by_kind = {f.kind: f for f in findings}
         assert (by_kind["type"].expected, by_kind["type"].actual, by_kind["type"].severity) == ("Boolean", "string", "error")
@@ -50,12 +76,12 @@ class TestSeed:
 
     def test_values_are_not_errors(self, seed):
         """Different example values of the right types and formats are no finding."""
-        payload = conforming(subject="Another subject", isCancelled=False, joinUrl="https://contoso.com/join")
+        payload = repaired_seed(subject="Another subject", isCancelled=False, joinUrl="https://contoso.com/join")
         assert seed.check(payload) == ()
 
     def test_nested_types_from_resource_pages(self, seed):
         """Nested properties are checked against their own documented types, with deep JSON Pointers."""
-        payload = conforming()
+        payload = repaired_seed()
         payload["participants"]["organizer"]["upn"] = 5
         payload["participants"]["organizer"]["identity"]["user"]["nickname"] = "x"
         payload["participants"]["attendees"][0]["@odata.type"] = "#microsoft.graph.identity"
@@ -67,29 +93,29 @@ class TestSeed:
 
     def test_formats(self, seed):
         """A DateTimeOffset without an offset and a URL that is not absolute are format findings."""
-        findings = seed.check(conforming(startDateTime="2017-01-01T00:03:15", joinUrl="/relative"))
+        findings = seed.check(repaired_seed(startDateTime="2017-01-01T00:03:15", joinUrl="/relative"))
         assert summary(findings) == [("format", "/startDateTime"), ("format", "/joinUrl")]
 
     def test_null_where_graph_allows_it(self, seed):
         """null is fine for a single value, not for a collection."""
-        assert seed.check(conforming(subject=None, chatInfo=None)) == ()
-        assert summary(seed.check(conforming(capabilities=None))) == [("type", "/capabilities")]
+        assert seed.check(repaired_seed(subject=None, chatInfo=None)) == ()
+        assert summary(seed.check(repaired_seed(capabilities=None))) == [("type", "/capabilities")]
 
     def test_object_where_a_string_belongs(self, seed):
         """An object sent for a String property is a type finding naming both."""
-        [finding] = seed.check(conforming(subject={"text": "x"}))
+        [finding] = seed.check(repaired_seed(subject={"text": "x"}))
         assert (finding.kind, finding.path, finding.expected, finding.actual) == ("type", "/subject", "String", "object")
 
     def test_same_shape_new_values_are_rechecked(self, seed):
         """Findings cached per shape still check each payload's own values."""
-        assert seed.check(conforming(accessLevel="invited")) == ()
-        assert summary(seed.check(conforming(accessLevel="nobody"))) == [("enum", "/accessLevel")]
-        assert seed.check(conforming(accessLevel="locked")) == ()
+        assert seed.check(repaired_seed(accessLevel="invited")) == ()
+        assert summary(seed.check(repaired_seed(accessLevel="nobody"))) == [("enum", "/accessLevel")]
+        assert seed.check(repaired_seed(accessLevel="locked")) == ()
 
     def test_value_findings_take_their_places_among_cached_ones(self, seed):
         """On a cached shape, enumeration and format findings still come in payload order among the others."""
         for start, access in (("2026-01-01T00:00:00Z", "nobody"), ("tomorrow", "everyone"), ("tomorrow", "nobody")):
-            payload = conforming(isBroadcast="yes", startDateTime=start, accessLevel=access, extra=1)
+            payload = repaired_seed(isBroadcast="yes", startDateTime=start, accessLevel=access, extra=1)
             del payload["joinUrl"]
             expected = [("format", "/startDateTime")] * (start == "tomorrow") + [("type", "/isBroadcast")]
             expected += [("enum", "/accessLevel")] * (access == "nobody") + [("unknown", "/extra"), ("missing", "/joinUrl")]
@@ -98,7 +124,7 @@ class TestSeed:
     def test_severities_are_configurable(self):
         """A severity set per kind replaces the default."""
         checker = ContractChecker(SEED.contract, DOCUMENTED, severities={"enum": "warning", "missing": "error"})
-        payload = conforming(accessLevel="nobody")
+        payload = repaired_seed(accessLevel="nobody")
         del payload["subject"]
         assert [(f.kind, f.severity) for f in checker.check(payload)] == [("enum", "warning"), ("missing", "error")]
 
@@ -171,7 +197,7 @@ class TestSmallContracts:
         """A list or an object as @odata.type is an odata finding naming it, not an error of the checker."""
         checker = ContractChecker(SEED.contract, DOCUMENTED)
         for sent in (["x"], {"a": 1}, ["y"]):
-            [finding] = checker.check(conforming(**{"@odata.type": sent}))
+            [finding] = checker.check(repaired_seed(**{"@odata.type": sent}))
             assert (finding.kind, finding.path, finding.actual) == ("odata", "/@odata.type", str(sent))
 
     def test_payload_that_is_not_an_object(self):
@@ -186,13 +212,13 @@ class TestDerivedTypes:
     ATTACHMENT = (Property("name", "String"), Property("size", "Int32"))
     FILE = TypeDef("fileAttachment", (Property("contentBytes", "Binary"), *ATTACHMENT), bases=("attachment", "entity"))
 
-    def checker(self) -> ContractChecker:
+    def checker(self, cache_size: int = 256) -> ContractChecker:
         contract = Contract(
             type="microsoft.graph.message",
             properties=(Property("attachments", "attachment", collection=True),),
             types=(TypeDef("attachment", self.ATTACHMENT, bases=("entity",)), self.FILE),
         )
-        return ContractChecker(contract, {"attachments": [{"name": "a.txt"}]})
+        return ContractChecker(contract, {"attachments": [{"name": "a.txt"}]}, cache_size=cache_size)
 
     def test_a_derived_type_is_checked_against_its_own_table(self):
         """A fileAttachment where an attachment is documented: its own properties are known, its types checked."""
@@ -213,13 +239,18 @@ class TestDerivedTypes:
         assert [(f.kind, f.path, f.severity) for f in findings] == [("odata", "/attachments/0/@odata.type", "warning")]
 
     def test_unknown_type_names_are_not_kept(self):
-        """A new @odata.type name on every request leaves nothing behind; a derived type is made once."""
-        checker = self.checker()
-        for i in range(20):
-            checker.check({"attachments": [{"@odata.type": f"#microsoft.graph.thing{i}", "name": "a"}]})
-        checker.check({"attachments": [{"@odata.type": "#microsoft.graph.fileAttachment", "name": "a"}]})
-        item_node = checker._root.children["attachments"].item
-        assert list(item_node.derived) == ["fileattachment"]
+        """A new @odata.type name on every request leaves nothing behind (with shape caches of one
+        entry, memory stays flat), each still a warning; a derived type is still known after."""
+        checker = self.checker(cache_size=1)
+
+        def send(i: int) -> None:
+            [finding] = checker.check({"attachments": [{"@odata.type": f"#microsoft.graph.thing{i}", "name": "a"}]})
+            assert (finding.kind, finding.severity) == ("odata", "warning")
+
+        # A name kept per request costs ~90 bytes each: ~18 KB over 200 names.
+        assert memory_growth(send, warm=10, measured=200) < 8_000
+        item = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a", "contentBytes": "SGk=", "size": "big"}
+        assert summary(checker.check({"attachments": [item]})) == [("type", "/attachments/0/size")]
 
     def test_a_known_type_that_does_not_derive_is_an_odata_warning(self):
         """A type the contract knows, but not as derived from the documented one, is still named as different."""
@@ -253,7 +284,7 @@ class TestUndocumentedNames:
     def test_a_new_name_every_time(self, seed):
         """A payload bringing a new undocumented name each time gets its own unknown finding, in payload order."""
         for i in range(12):
-            payload = conforming(isBroadcast="yes", accessLevel=f"secret{i}")
+            payload = repaired_seed(isBroadcast="yes", accessLevel=f"secret{i}")
             del payload["joinUrl"]
             payload = with_key_at(payload, i * 3 % len(payload), f"note{i}", {"n": i} if i % 2 else i)
             findings = seed.check(payload)
@@ -266,26 +297,34 @@ class TestUndocumentedNames:
             assert (unknown.severity, unknown.expected, unknown.actual) == ("error", "not documented", "object" if i % 2 else "integer")
             assert unknown.message == f"note{i} is not a documented property"
 
-    def test_new_names_do_not_grow_the_cache(self, seed):
-        """A shape that differs only in its undocumented names is diffed once and cached once."""
-        for i in range(50):
-            seed.check(conforming(**{f"extra{i}": i}))
-        assert (len(seed._cache), len(seed._documented)) == (1, 1)
+    def test_new_names_do_not_grow_the_cache(self, deepdiff_runs):
+        """A shape that differs only in its undocumented names is diffed once and cached once: with
+        room for every shape, a new name on every payload still holds no more memory, and each
+        payload still gets its own unknown finding."""
+        checker = ContractChecker(SEED.contract, DOCUMENTED, cache_size=100_000)
+        base = repaired_seed()
+
+        def send(i: int) -> None:
+            assert summary(checker.check({**base, f"extra{i}": i})) == [("unknown", f"/extra{i}")]
+
+        # A shape cached per name costs kilobytes each: megabytes over 300 names.
+        assert memory_growth(send, warm=50, measured=300) < 100_000
+        assert len(deepdiff_runs) == 1
 
     @pytest.mark.parametrize(
         ("contract", "example", "first", "second"),
         [
-            (SEED.contract, DOCUMENTED, conforming(a=1), conforming(b={"x": [1]}, c=None)),
-            (SEED.contract, DOCUMENTED, conforming(**{"a/b~c": 1, "@odata.etag": "w"}), conforming(**{"~d": [], "@odata.etag": "x"})),
+            (SEED.contract, DOCUMENTED, repaired_seed(a=1), repaired_seed(b={"x": [1]}, c=None)),
+            (SEED.contract, DOCUMENTED, repaired_seed(**{"a/b~c": 1, "@odata.etag": "w"}), repaired_seed(**{"~d": [], "@odata.etag": "x"})),
             (
                 SEED.contract,
                 DOCUMENTED,
                 {
-                    **conforming(),
+                    **repaired_seed(),
                     "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "x": 1}},
                 },
                 {
-                    **conforming(),
+                    **repaired_seed(),
                     "participants": {**DOCUMENTED["participants"], "organizer": {**DOCUMENTED["participants"]["organizer"], "y": "z"}},
                 },
             ),
@@ -309,14 +348,16 @@ class TestUndocumentedNames:
                 {"members": [{"id": "nope", "a": 1}], "b": 2},
                 {"members": [{"c": 1, "id": "no"}], "d": True},
             ),
-            (SEED.contract, DOCUMENTED, conforming(subject={"a": 1}, x=1), conforming(subject={"b": [2]}, y=2)),
+            (SEED.contract, DOCUMENTED, repaired_seed(subject={"a": 1}, x=1), repaired_seed(subject={"b": [2]}, y=2)),
         ],
         ids=["root", "escaped-and-annotations", "nested", "truncated-example", "inferred", "collection", "object-for-a-string"],
     )
-    def test_cached_shape_gives_what_deepdiff_gives(self, contract, example, first, second):
-        """A payload whose shape is cached (its undocumented keys found by the walk) gets exactly the
-        findings a fresh checker gets from deepdiff."""
+    def test_cached_shape_gives_what_deepdiff_gives(self, contract, example, first, second, deepdiff_runs):
+        """A payload whose shape is cached (its undocumented keys found by the walk, deepdiff not run
+        again) gets exactly the findings a fresh checker gets from deepdiff."""
         warm = ContractChecker(contract, example)
         warm.check(first)
-        assert warm.check(second) == ContractChecker(contract, example).check(second)
-        assert len(warm._documented) == 1
+        cached = warm.check(second)
+        assert len(deepdiff_runs) == 1  # the premise: `second` was answered from `first`'s shape
+        assert cached == ContractChecker(contract, example).check(second)
+        assert len(deepdiff_runs) == 2

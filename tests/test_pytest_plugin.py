@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from support import FIXTURES_DIR
+from support import FIXTURES_DIR, SEED_FIXTURE
 
-SEED = json.loads((FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json").read_text())
+SEED = json.loads(SEED_FIXTURE.read_text())
 DOCUMENTED_REQUEST = SEED["request"]["body"]
 DOCUMENTED_RESPONSE = SEED["response"]["body"]
 
@@ -143,15 +144,32 @@ def test_second(mockgraph_server):
     project.runpytest().assert_outcomes(passed=2)
 
 
-@pytest.mark.parametrize(("suffix", "check"), [(".json", '"isBroadcast'), (".xml", "<testsuite"), (".md", "`/isBroadcast`")])
-def test_report_file(project, suffix, check):
-    """--mockgraph-report writes the session's contract report in the format its name says."""
+def json_type_findings(text: str) -> list[str]:
+    return [f["path"] for f in json.loads(text)["findings"] if f["kind"] == "type"]
+
+
+def junit_type_findings(text: str) -> list[str]:
+    root = ElementTree.fromstring(text)
+    assert root.tag == "testsuites" and root[0].tag == "testsuite"
+    return [f.text.splitlines()[0].removeprefix("pointer: ") for f in root.iter("failure") if f.get("type") == "type"]
+
+
+def markdown_type_findings(text: str) -> list[str]:
+    rows = [[cell.strip() for cell in line.split(" | ")] for line in text.splitlines() if line.startswith("| error | type |")]
+    return [row[2].strip("`") for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "type_findings"), [(".json", json_type_findings), (".xml", junit_type_findings), (".md", markdown_type_findings)]
+)
+def test_report_file(project, suffix, type_findings):
+    """--mockgraph-report writes the session's contract report in the format its name says: the
+    file parses as that format and holds the one type finding, at /isBroadcast, where it belongs."""
     project.makepyfile(test_wrong=WRONG_TYPE_TEST)
     report = project.path / f"contract{suffix}"
     result = project.runpytest(f"--mockgraph-report={report}")
     result.assert_outcomes(passed=1)
-    text = report.read_text()
-    assert "/isBroadcast" in text and check.strip('"`') in text
+    assert type_findings(report.read_text()) == ["/isBroadcast"]
 
 
 def test_unknown_report_format_is_a_usage_error(project):

@@ -21,11 +21,10 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
-from mockgraph.config import Settings
 from mockgraph.fixturefile import load_fixtures
-from mockgraph.index import FixtureIndex
 from mockgraph.redact import REDACTED
-from mockgraph.server import create_server, running
+from mockgraph.server import running
+from support import serve_fixtures
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJlLXZhbHVl"
 COOKIE_SECRET = "fpc-cookie-secret-4711"
@@ -45,7 +44,10 @@ class FakeGraph:
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self.released = asyncio.Event()  # ends the slow answer, so stopping never waits for it
 
-    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def close(self) -> None:
+        """Nothing to let go of: with `dispatch`, what `running` serves, so one helper serves both."""
+
+    async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         body = await request.read()
         self.requests.append((request.method, request.raw_path, dict(request.headers), body))
         path = request.path
@@ -90,37 +92,19 @@ class FakeGraph:
 
 
 @asynccontextmanager
-async def serving(handler, port: int = 0) -> AsyncIterator[str]:
-    runner = web.ServerRunner(web.Server(handler), handle_signals=False)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
-
-
-@asynccontextmanager
 async def mockgraph(folder: Path, **settings) -> AsyncIterator[str]:
     """mockgraph on the fixtures in `folder`, reloaded now (as a new process would)."""
     folder.mkdir(parents=True, exist_ok=True)
-    server = create_server(FixtureIndex(load_fixtures(folder)), Settings(fixtures=folder, **settings))
-    async with running(server) as url:
+    async with serve_fixtures(load_fixtures(folder), fixtures=folder, **settings) as url:
         yield url
 
 
 @pytest.fixture
 async def graph() -> AsyncIterator[tuple[str, FakeGraph]]:
     fake = FakeGraph()
-    async with serving(fake.handle) as url:
+    async with running(fake) as url:
         yield url, fake
         fake.released.set()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def recordings(folder: Path) -> list[Path]:
@@ -141,7 +125,7 @@ class TestRoundTrip:
     async def test_record_then_replay_offline(self, tmp_path, http):
         """A POST recorded against the upstream replays, with the upstream stopped, to the same status and body."""
         fake = FakeGraph()
-        async with serving(fake.handle) as upstream, mockgraph(tmp_path, record="new", upstream=upstream) as url:
+        async with running(fake) as upstream, mockgraph(tmp_path, record="new", upstream=upstream) as url:
             recorded = await post_meeting(http, url)
         assert recorded[0] == 201 and recorded[1]["subject"] == "Sprint review"
         assert len(fake.requests) == 1
@@ -351,7 +335,7 @@ class TestUpstreamFailures:
 
     async def test_refused(self, tmp_path, http):
         """An upstream that refuses connections gives a Graph-style 502, and nothing is recorded."""
-        async with serving(FakeGraph().handle) as gone:
+        async with running(FakeGraph()) as gone:
             pass  # the port is free again: connections are refused
         async with mockgraph(tmp_path, record="new", upstream=gone) as url:
             await self.assert_gateway_error(http, url, "/v1.0/me", 502, "BadGateway")
@@ -516,7 +500,7 @@ def test_user(mockgraph_server):
 """
         )
         folder = tmp_path / "recorded-fixtures"
-        with serving_in_thread(fake.handle) as upstream:
+        with serving_in_thread(fake) as upstream:
             result = pytester.runpytest(
                 f"--mockgraph-fixtures={folder}", "--mockgraph-record=new", f"--mockgraph-upstream={upstream}", "-p", "no:randomly"
             )
@@ -534,14 +518,14 @@ def test_user(mockgraph_server):
 
 
 @contextmanager
-def serving_in_thread(handler) -> Iterator[str]:
-    """`serving` on an event loop of its own, for callers that block (pytester runs)."""
+def serving_in_thread(fake: FakeGraph) -> Iterator[str]:
+    """`running(fake)` on an event loop of its own, for callers that block (pytester runs)."""
     loop = asyncio.new_event_loop()
     started: concurrent.futures.Future[str] = concurrent.futures.Future()
     stop = threading.Event()
 
     async def serve() -> None:
-        async with serving(handler) as url:
+        async with running(fake) as url:
             started.set_result(url)
             while not stop.is_set():
                 await asyncio.sleep(0.01)

@@ -3,7 +3,6 @@ says so clearly when there is nothing to report; the HTML page renders in a real
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import shutil
@@ -18,19 +17,16 @@ from mockgraph.fixturefile import load_fixture
 from mockgraph.journal import JournalEntry
 from mockgraph.models import Finding
 from mockgraph.reports import FORMATS, Case, cases_from_journal, render
-from support import FIXTURES_DIR
+from support import SEED_FIXTURE, broken_seed
 
-SEED = load_fixture(FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json")
+SEED = load_fixture(SEED_FIXTURE)
 EXPECTED = [("type", "/isBroadcast"), ("enum", "/accessLevel"), ("unknown", "/extra"), ("missing", "/joinUrl")]
 ERRORS = EXPECTED[:3]  # /joinUrl is only info: the property table does not require it
 
 
 def classic_mistakes() -> tuple[Finding, ...]:
     """The seed checked with isBroadcast "yes", an extra property, accessLevel "secret" and no joinUrl."""
-    payload = {**copy.deepcopy(SEED.request.body.json), "capabilities": ["questionAndAnswer"]}
-    payload.update(isBroadcast="yes", extra=1, accessLevel="secret")
-    del payload["joinUrl"]
-    findings = ContractChecker(SEED.contract, SEED.request.body.json).check(payload)
+    findings = ContractChecker(SEED.contract, SEED.request.body.json).check(broken_seed())
     assert [(f.kind, f.path) for f in findings] == EXPECTED  # the premise of every test below
     return findings
 

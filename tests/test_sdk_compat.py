@@ -8,10 +8,7 @@ import datetime
 import httpx
 import pytest
 
-from mockgraph.config import Settings
 from mockgraph.fixturefile import load_fixtures
-from mockgraph.index import FixtureIndex
-from mockgraph.server import create_server, running
 import msgraph  # the compat extra, installed by `make install`
 from kiota_abstractions.authentication import (
     AccessTokenProvider,
@@ -21,7 +18,7 @@ from kiota_abstractions.authentication import (
 from msgraph import graph_request_adapter
 from msgraph.generated.models.online_meeting import OnlineMeeting
 from msgraph_core import GraphClientFactory
-from support import FIXTURES_DIR
+from support import FIXTURES_DIR, serve_fixtures
 
 # The SDK's generated request builders raise DeprecationWarnings of their own on every call.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -39,8 +36,7 @@ class AnyToken(AccessTokenProvider):
 
 @pytest.fixture
 async def graph_client():
-    app = create_server(FixtureIndex(load_fixtures(FIXTURES_DIR)), Settings())
-    async with running(app) as base_url:
+    async with serve_fixtures(load_fixtures(FIXTURES_DIR)) as base_url:
         # The SDK's default middleware (it rewrites /users/me-token-to-replace to /me) around a
         # transport we keep: the SDK's wrapper does not close the transport it wraps.
         transport = httpx.AsyncHTTPTransport()

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from contextlib import AsyncExitStack
 
-import aiohttp
 import pytest
 
-from mockgraph.config import Settings
 from mockgraph.fixturefile import load_fixtures
-from mockgraph.index import FixtureIndex
 from mockgraph.journal import read_journal
-from mockgraph.server import create_server, running
-from support import FIXTURES_DIR
+from support import FIXTURES_DIR, SEED_NAME, broken_seed, repaired_seed, serve_fixtures
 
 SEED_PATH = "/v1.0/app/onlineMeetings"
 FIXTURES = load_fixtures(FIXTURES_DIR)
-DOCUMENTED = FIXTURES["unversioned/app-post-onlinemeetings/create_onlinemeeting_from_.json"].request.body.json
-
-
-def broken_payload() -> dict:
-    payload = copy.deepcopy(DOCUMENTED)
-    payload.update(isBroadcast="yes", extra=1, accessLevel="secret", capabilities=["questionAndAnswer"])
-    del payload["joinUrl"]
-    return payload
+DOCUMENTED = FIXTURES[SEED_NAME].request.body.json
 
 
 @pytest.fixture
@@ -34,23 +22,16 @@ async def serve():
     async with AsyncExitStack() as stack:
 
         async def start(**settings) -> str:
-            app = create_server(FixtureIndex(FIXTURES), Settings(**settings))
-            return await stack.enter_async_context(running(app))
+            return await stack.enter_async_context(serve_fixtures(FIXTURES, **settings))
 
         yield start
-
-
-@pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 class TestHeader:
     async def test_conforming_payload(self, serve, http):
         """A conforming payload gets the documented answer and `mockgraph-contract: 0 errors`."""
         base = await serve()
-        payload = {**DOCUMENTED, "accessLevel": "everyone", "capabilities": ["questionAndAnswer"]}
+        payload = repaired_seed()
         async with http.post(base + SEED_PATH, json=payload) as response:
             assert response.status == 201
             assert response.headers["mockgraph-contract"] == "0 errors"
@@ -58,7 +39,7 @@ class TestHeader:
     async def test_an_odata_type_that_is_a_list(self, serve, http):
         """A list as @odata.type is a finding in the header, never a 500."""
         base = await serve()
-        payload = {**DOCUMENTED, "accessLevel": "everyone", "capabilities": ["questionAndAnswer"], "@odata.type": ["x"]}
+        payload = repaired_seed(**{"@odata.type": ["x"]})
         async with http.post(base + SEED_PATH, json=payload) as response:
             assert response.status == 201
             assert response.headers["mockgraph-contract"] == "1 warning"
@@ -66,16 +47,16 @@ class TestHeader:
     async def test_findings_are_summarised(self, serve, http):
         """A payload with contract breaks still gets the documented answer, with the counts in the header."""
         base = await serve()
-        async with http.post(base + SEED_PATH, json=broken_payload()) as response:
+        async with http.post(base + SEED_PATH, json=broken_seed()) as response:
             assert response.status == 201
             assert response.headers["mockgraph-contract"] == "3 errors, 1 info"
 
     async def test_conforming_and_breaking_payloads_in_turn(self, serve, http):
         """Payloads without findings share one answer; one with findings in between keeps its own header."""
         base = await serve()
-        conforming = {**DOCUMENTED, "accessLevel": "everyone", "capabilities": ["questionAndAnswer"]}
+        conforming = repaired_seed()
         headers = []
-        for payload in (conforming, broken_payload(), {**conforming, "subject": "other"}, {**conforming, "subject": None}):
+        for payload in (conforming, broken_seed(), {**conforming, "subject": "other"}, {**conforming, "subject": None}):
             async with http.post(base + SEED_PATH, json=payload) as response:
                 assert response.status == 201
                 headers.append(response.headers["mockgraph-contract"])
@@ -85,7 +66,7 @@ class TestHeader:
         """Each payload brings a different undocumented name: each answer counts it, the journal names it."""
         base = await serve()
         for i in range(3):
-            payload = broken_payload()
+            payload = broken_seed()
             payload[f"extra{i}"] = payload.pop("extra")
             async with http.post(base + SEED_PATH, json=payload) as response:
                 assert response.headers["mockgraph-contract"] == "3 errors, 1 info"
@@ -105,7 +86,7 @@ class TestJournal:
     async def test_requests_are_journaled_and_cleared(self, serve, http):
         """GET /_mockgraph/requests lists each request with its fixture and findings; DELETE clears it."""
         base = await serve()
-        await (await http.post(base + SEED_PATH, json=broken_payload())).read()
+        await (await http.post(base + SEED_PATH, json=broken_seed())).read()
         await (await http.get(base + "/v1.0/nothing/here")).read()
         async with http.get(base + "/_mockgraph/requests") as response:
             journal = await response.json()
@@ -131,7 +112,7 @@ class TestJournal:
         base = await serve()
         ids = set()
         for _ in range(3):
-            async with http.post(base + SEED_PATH, json=broken_payload()) as response:
+            async with http.post(base + SEED_PATH, json=broken_seed()) as response:
                 assert response.headers["mockgraph-contract"] == "3 errors, 1 info"
                 ids.add(response.headers["request-id"])
         async with http.get(base + "/_mockgraph/requests") as response:
@@ -151,7 +132,7 @@ class TestJournal:
         """--journal appends every request as a JSON line that read_journal reads back."""
         path = tmp_path / "journal.jsonl"
         base = await serve(journal=path)
-        await (await http.post(base + SEED_PATH, json=broken_payload())).read()
+        await (await http.post(base + SEED_PATH, json=broken_seed())).read()
         await (await http.post(base + SEED_PATH, data=b"{", headers={"Content-Type": "application/json"})).read()
         [checked, malformed] = read_journal(path)
         assert [f.kind for f in checked.findings] == ["type", "enum", "unknown", "missing"]
@@ -174,7 +155,7 @@ class TestStrict:
     async def test_contract_errors_are_refused(self, serve, http):
         """Strict mode answers a payload with contract errors with a Graph-style 400 listing the findings."""
         base = await serve(strict=True)
-        async with http.post(base + SEED_PATH, json=broken_payload()) as response:
+        async with http.post(base + SEED_PATH, json=broken_seed()) as response:
             assert response.status == 400
             assert response.headers["mockgraph-contract"] == "3 errors, 1 info"
             error = (await response.json())["error"]
@@ -185,7 +166,7 @@ class TestStrict:
     async def test_warnings_pass_in_strict_mode(self, serve, http):
         """Strict mode refuses errors only: a payload with info findings gets the documented answer."""
         base = await serve(strict=True)
-        payload = {**DOCUMENTED, "accessLevel": "everyone", "capabilities": ["questionAndAnswer"]}
+        payload = repaired_seed()
         del payload["subject"]
         async with http.post(base + SEED_PATH, json=payload) as response:
             assert response.status == 201

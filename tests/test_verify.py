@@ -16,9 +16,9 @@ from mockgraph.fixturefile import load_fixtures, save_fixture
 from mockgraph.models import Contract, Property
 from mockgraph.server import MockServer
 from mockgraph.verify import render_verify, run_verify, verify
-from support import FIXTURES_DIR, make_fixture
+from support import FIXTURES_DIR, SEED_NAME, make_fixture
 
-SEED = "unversioned/app-post-onlinemeetings/create_onlinemeeting_from_.json"
+SEED = SEED_NAME
 
 
 def outcomes(result) -> list[tuple[str, bool, str]]:

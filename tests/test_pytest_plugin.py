@@ -151,7 +151,8 @@ def json_type_findings(text: str) -> list[str]:
 def junit_type_findings(text: str) -> list[str]:
     root = ElementTree.fromstring(text)
     assert root.tag == "testsuites" and root[0].tag == "testsuite"
-    return [f.text.splitlines()[0].removeprefix("pointer: ") for f in root.iter("failure") if f.get("type") == "type"]
+    # One testcase per test: each failure's first line names the request, then the pointer.
+    return [f.text.splitlines()[0].rpartition("pointer: ")[2] for f in root.iter("failure") if f.get("type") == "type"]
 
 
 def markdown_type_findings(text: str) -> list[str]:

@@ -1,0 +1,139 @@
+"""Issue 11: hostile input must not crash, leak or balloon. The body gate, redaction of bodies that do
+not parse, decoded-size limits, upstream credentials and deadlines, and what is not recorded."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pytest
+
+from mockgraph.differ import ContractChecker
+from mockgraph.errors import BodyError, MockgraphError
+from mockgraph.jsonbody import MAX_DEPTH, json_depth, parse_json_body
+from mockgraph.models import Contract, Property
+from support import FIXTURES_DIR
+
+
+def nested(depth: int, leaf: object = "x", opener: str = "[") -> object:
+    """A value `depth` containers deep (the outer object counts as one), built without recursion."""
+    value = leaf
+    for _ in range(depth - 1):
+        value = [value] if opener == "[" else {"a": value}
+    return {"subject": value}
+
+
+def refused(body: bytes) -> BodyError:
+    with pytest.raises(BodyError) as caught:
+        parse_json_body(body)
+    return caught.value
+
+
+class TestBodyGate:
+    def test_valid_body_parses(self):
+        """A Graph payload comes back as json.loads gives it."""
+        body = (FIXTURES_DIR / "unversioned" / "app-post-onlinemeetings" / "create_onlinemeeting_from_.json").read_bytes()
+        assert parse_json_body(body) == json.loads(body)
+
+    def test_body_error_is_a_mockgraph_error(self):
+        """Callers catch it with the package's other errors; the message reads like Graph's."""
+        error = refused(b"{")
+        assert isinstance(error, MockgraphError)
+        assert str(error).startswith("Unable to read JSON request payload.")
+        assert error.reason in str(error)
+
+    @pytest.mark.parametrize("opener", ["[", "{"])
+    def test_depth_at_the_bound_parses(self, opener):
+        """A body exactly MAX_DEPTH containers deep is accepted."""
+        value = nested(MAX_DEPTH, opener=opener)
+        assert parse_json_body(json.dumps(value).encode()) == value
+
+    @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 500, 100_000])
+    def test_deeper_bodies_are_refused(self, depth):
+        """One level past the bound, the 1 KB body of issue 11, and far deeper: refused before json.loads."""
+        body = b'{"subject": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+        assert "deeper than" in refused(body).reason
+
+    def test_deep_and_unclosed_is_refused_fast(self):
+        """Ten megabytes of openers are refused by depth, in well under a second."""
+        started = time.perf_counter()
+        assert "deeper than" in refused(b"[" * 10_000_000).reason
+        assert time.perf_counter() - started < 1.0
+
+    def test_brackets_inside_strings_do_not_count(self):
+        """Brackets in strings, escaped quotes and escaped backslashes included, are text, not nesting."""
+        value = {"subject": "[" * 500 + '\\"[{' * 100, "body": '\\\\"' + "{" * 200, "x": [[["ok"]]]}
+        body = json.dumps(value).encode()
+        assert json_depth(body) == 4
+        assert parse_json_body(body) == value
+
+    @pytest.mark.parametrize("token", [b"NaN", b"Infinity", b"-Infinity"])
+    def test_non_finite_constants_are_refused(self, token):
+        """NaN and the infinities are not JSON numbers, though json.loads accepts them."""
+        assert "not a JSON number" in refused(b'{"n": ' + token + b"}").reason
+
+    @pytest.mark.parametrize("number", [b"1e400", b"-1e400", b"1" + b"0" * 400 + b".0"])
+    def test_overflowing_floats_are_refused(self, number):
+        """A float that would become infinity is refused."""
+        assert "too large" in refused(b'{"n": ' + number + b"}").reason
+
+    def test_huge_integer_is_refused(self):
+        """An integer longer than Python will convert is refused, not turned into a 500."""
+        assert "digits" in refused(b'{"n": ' + b"9" * 5000 + b"}").reason
+
+    def test_large_ordinary_numbers_parse(self):
+        """Large but sane numbers pass."""
+        assert parse_json_body(b'{"n": 123456789012345678901234567890, "f": 1.5e300}') == {"n": 123456789012345678901234567890, "f": 1.5e300}
+
+    @pytest.mark.parametrize("escape", [b"\\ud800", b"\\udfff", b"x\\ud83dy", b"\\ude00\\ud83d"])
+    def test_lone_surrogates_are_refused(self, escape):
+        """A string UTF-8 cannot encode would break the journal and the recorder: refused."""
+        assert "surrogate" in refused(b'{"s": "' + escape + b'"}').reason
+
+    def test_surrogate_pairs_and_escaped_backslashes_parse(self):
+        """A proper pair is one character; `\\\\ud800` is a backslash and text, not a surrogate."""
+        assert parse_json_body(b'{"s": "\\ud83d\\ude00", "t": "\\\\ud800"}') == {"s": "\U0001f600", "t": "\\ud800"}
+
+    @pytest.mark.parametrize("body", [b"\xff\xfe{}", b'{"s": "\xc3"}', b'{"s": "\xed\xa0\x80"}'])
+    def test_invalid_utf8_is_refused(self, body):
+        """Bytes that are not UTF-8 (an encoded surrogate included) are refused."""
+        assert "not UTF-8" in refused(body).reason
+
+    @pytest.mark.parametrize("body", [b"", b"  ", b"{", b'{"a": 1,}', b"{'a': 1}", b"[1] [2]"])
+    def test_not_json_is_refused(self, body):
+        """Empty bodies and text that is not JSON are refused."""
+        refused(body)
+
+    def test_duplicate_keys_keep_the_last(self):
+        """Duplicate keys are not an error (Graph takes the last), and parse as json.loads does."""
+        assert parse_json_body(b'{"a": 1, "a": 2}') == {"a": 2}
+
+
+class TestDifferAtTheBound:
+    """Every depth the gate lets through is checked without RecursionError."""
+
+    @pytest.mark.parametrize("opener", ["[", "{"])
+    @pytest.mark.parametrize(
+        "contract",
+        [
+            Contract(properties=(Property("subject", "String"),)),
+            Contract(properties=(Property("subject", "Edm.Untyped"),)),
+            Contract(properties=(Property("subject", "String", collection=True),)),
+            Contract(truncated=True),
+        ],
+        ids=["string", "untyped", "collection", "no-table"],
+    )
+    def test_payload_at_the_bound(self, contract, opener):
+        """A payload MAX_DEPTH deep gets findings, not a crash, twice (the second from the cache)."""
+        payload = nested(MAX_DEPTH, opener=opener)
+        checker = ContractChecker(contract, {"subject": "x"})
+        first = checker.check(copy.deepcopy(payload))
+        assert checker.check(payload) == first
+
+    def test_example_at_the_bound(self):
+        """A documented example nested as deep as the bound, and a payload differing at its bottom."""
+        example = nested(MAX_DEPTH // 2, leaf={"deep": "x"}, opener="{")
+        payload = nested(MAX_DEPTH // 2, leaf={"deep": 1, "extra": [[[1]]]}, opener="{")
+        findings = ContractChecker(Contract(), example).check(payload)
+        assert {f.kind for f in findings} == {"type", "unknown"}

@@ -12,7 +12,10 @@ import pytest
 from mockgraph.differ import ContractChecker
 from mockgraph.errors import BodyError, MockgraphError
 from mockgraph.jsonbody import MAX_DEPTH, json_depth, parse_json_body
+from mockgraph.fixturefile import dumps
 from mockgraph.models import Contract, Property
+from mockgraph.recorder import Interaction, Recorder
+from mockgraph.redact import REDACTED, Redactor
 from support import FIXTURES_DIR
 
 
@@ -92,7 +95,7 @@ class TestBodyGate:
         assert "surrogate" in refused(b'{"s": "' + escape + b'"}').reason
 
     def test_surrogate_pairs_and_escaped_backslashes_parse(self):
-        """A proper pair is one character; `\\\\ud800` is a backslash and text, not a surrogate."""
+        """A proper pair is one character; an escaped backslash before `ud800` is text, not a surrogate."""
         assert parse_json_body(b'{"s": "\\ud83d\\ude00", "t": "\\\\ud800"}') == {"s": "\U0001f600", "t": "\\ud800"}
 
     @pytest.mark.parametrize("body", [b"\xff\xfe{}", b'{"s": "\xc3"}', b'{"s": "\xed\xa0\x80"}'])
@@ -137,3 +140,79 @@ class TestDifferAtTheBound:
         payload = nested(MAX_DEPTH // 2, leaf={"deep": 1, "extra": [[[1]]]}, opener="{")
         findings = ContractChecker(Contract(), example).check(payload)
         assert {f.kind for f in findings} == {"type", "unknown"}
+
+
+def interaction(request_body: bytes, request_type: str | None, status: int = 200, response_body: bytes = b'{"ok": true}') -> Interaction:
+    headers = (("Content-Type", request_type),) if request_type is not None else ()
+    return Interaction(
+        method="POST",
+        raw_path="/v1.0/oauth2/token",
+        request_headers=headers,
+        request_body=request_body,
+        status=status,
+        response_headers=(("Content-Type", "application/json"),),
+        response_body=response_body,
+    )
+
+
+class TestSecretsInBodiesThatDoNotParse:
+    """Issue 11, item 5: secrets in bodies the redactor could not read by their declared type."""
+
+    @pytest.mark.parametrize("content_type", ["application/json", "text/plain", ""])
+    def test_json_that_does_not_parse(self, content_type):
+        """`{"client_secret":"S",}` loses its secret whatever the body claims to be."""
+        out = Redactor().body(b'{"client_secret":"S3cr3t", "password" : "hunter2",}', content_type)
+        assert b"S3cr3t" not in out and b"hunter2" not in out
+        assert out == b'{"client_secret":"REDACTED", "password" : "REDACTED",}'
+
+    @pytest.mark.parametrize("content_type", ["text/plain", "", "application/octet-stream", "application/json"])
+    def test_form_sent_with_another_type(self, content_type):
+        """A form whose first field is the secret, sent as text/plain or untyped, is redacted by name."""
+        out = Redactor().body(b"client_secret=S3cr3t&grant_type=client_credentials&client_id=app", content_type)
+        assert out == b"client_secret=REDACTED&grant_type=client_credentials&client_id=app"
+
+    @pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", ""])
+    def test_authorization_code_in_forms(self, content_type):
+        """OAuth's authorization `code` is a secret in a form, whatever its position."""
+        for body in (b"code=C0de&grant_type=authorization_code", b"grant_type=authorization_code&code=C0de"):
+            out = Redactor().body(body, content_type)
+            assert b"C0de" not in out and b"code=" + REDACTED.encode() in out
+
+    def test_error_code_in_json_is_kept(self):
+        """In JSON, `code` is Graph's error code (or a resource property), not a secret: kept."""
+        body = b'{"error": {"code": "ResourceNotFound", "message": "m"}}'
+        assert json.loads(Redactor().body(body, "application/json")) == json.loads(body)
+        assert Redactor().json({"code": "1234"}) == {"code": "1234"}
+
+    def test_query_tokens_and_code(self):
+        """Every OAuth secret in a query is redacted, by `query` and in a path with its query (`text`)."""
+        query = "access_token=a1&refresh_token=r1&id_token=i1&code=c1&state=s&$top=5"
+        expected = f"access_token={REDACTED}&refresh_token={REDACTED}&id_token={REDACTED}&code={REDACTED}&state=s&$top=5"
+        assert Redactor().query(query) == expected
+        assert Redactor().text("/v1.0/me?" + query) == "/v1.0/me?" + expected
+
+    def test_lone_surrogate_json_body(self):
+        """A JSON body holding a lone surrogate escape is redacted, not a UnicodeEncodeError."""
+        out = Redactor().body(b'{"password": "p", "s": "\\ud800"}', "application/json")
+        assert json.loads(out) == {"password": REDACTED, "s": "\ud800"}
+
+    def test_too_deep_json_body(self):
+        """A JSON body too deep to walk is redacted as text, not a RecursionError."""
+        body = b'{"password": "p", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+        out = Redactor().body(body, "application/json")
+        assert out.startswith(b'{"password": "REDACTED"')
+
+    @pytest.mark.parametrize(
+        ("body", "content_type"),
+        [
+            (b'{"client_secret":"S3cr3t",}', "application/json"),
+            (b"client_secret=S3cr3t&grant_type=client_credentials", "text/plain"),
+            (b"client_secret=S3cr3t&grant_type=client_credentials", None),
+            (b"grant_type=authorization_code&code=S3cr3t", "application/x-www-form-urlencoded"),
+        ],
+    )
+    def test_recorded_fixture_holds_no_secret(self, tmp_path, body, content_type):
+        """The recorder writes none of these secrets to the fixture file."""
+        fixture = Recorder(tmp_path, Redactor(), "https://login.example.com").fixture(interaction(body, content_type))
+        assert fixture is not None
+        assert "S3cr3t" not in dumps(fixture)

@@ -26,6 +26,9 @@ log = logging.getLogger("mockgraph")
 # Content codings the recorder can undo; a client's Accept-Encoding is narrowed to these.
 _DECODABLE = ("gzip", "deflate", "identity")
 _CHUNK = 64 * 1024
+# What `_decoded` gives up past when its caller names no limit: the default of `max-body-bytes`.
+# `Upstream.forward` should pass its own `record_limit`.
+DECODED_LIMIT = 10 * 1024 * 1024
 
 
 class UpstreamError(Exception):
@@ -140,24 +143,46 @@ def _forwarded_headers(headers: CIMultiDictProxy[str]) -> tuple[CIMultiDict[str]
     return out, skipped
 
 
-def _decoded(data: bytes, coding: str) -> bytes | None:
-    """The body without its content coding; None where the coding is one mockgraph cannot undo."""
+def _decoded(data: bytes, coding: str, limit: int = DECODED_LIMIT) -> bytes | None:
+    """The body without its content coding; None where the coding is one mockgraph cannot undo, or
+    where the decoded body would exceed `limit` bytes. The limit counts decoded bytes: a small gzip
+    answer can expand a thousandfold, and the recorder must never hold (or write) the expansion."""
     coding = coding.strip().lower()
-    try:
-        if coding in ("", "identity"):
-            return data
-        if coding == "gzip":
-            return zlib.decompress(data, 16 + zlib.MAX_WBITS)
-        if coding == "deflate":
-            try:
-                return zlib.decompress(data)
-            except zlib.error:  # some servers send raw deflate without the zlib wrapper
-                return zlib.decompress(data, -zlib.MAX_WBITS)
-    except zlib.error as exc:
-        log.warning("not recording an answer whose %s body does not decode: %s", coding, exc)
-        return None
+    if coding in ("", "identity"):
+        if len(data) > limit:
+            log.warning("not recording an answer over %d bytes", limit)
+            return None
+        return data
+    if coding == "gzip":
+        return _inflated(data, 16 + zlib.MAX_WBITS, limit, coding)
+    if coding == "deflate":
+        inflated = _inflated(data, zlib.MAX_WBITS, limit, coding, quiet=True)
+        if inflated is None:  # some servers send raw deflate without the zlib wrapper
+            inflated = _inflated(data, -zlib.MAX_WBITS, limit, coding)
+        return inflated
     log.warning("not recording an answer in content coding %r", coding)
     return None
+
+
+def _inflated(data: bytes, wbits: int, limit: int, coding: str, quiet: bool = False) -> bytes | None:
+    """`data` decompressed, never producing more than `limit` + 1 bytes; None where it is broken,
+    truncated, or decodes to more than `limit` bytes. Bytes after the end of the stream are ignored,
+    as `zlib.decompress` ignores them."""
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        if not quiet:
+            log.warning("not recording an answer whose %s body does not decode: %s", coding, exc)
+        return None
+    if len(out) > limit:
+        log.warning("not recording an answer whose %s body decodes to over %d bytes", coding, limit)
+        return None
+    if not inflater.eof:
+        if not quiet:
+            log.warning("not recording an answer whose %s body is truncated", coding)
+        return None
+    return out
 
 
 def _pairs(items: Iterable[tuple[str, str]]) -> Headers:

@@ -4,8 +4,11 @@ not parse, decoded-size limits, upstream credentials and deadlines, and what is 
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import time
+import tracemalloc
+import zlib
 
 import pytest
 
@@ -16,6 +19,7 @@ from mockgraph.fixturefile import dumps
 from mockgraph.models import Contract, Property
 from mockgraph.recorder import Interaction, Recorder
 from mockgraph.redact import REDACTED, Redactor
+from mockgraph.upstream import DECODED_LIMIT, _decoded
 from support import FIXTURES_DIR
 
 
@@ -216,3 +220,63 @@ class TestSecretsInBodiesThatDoNotParse:
         fixture = Recorder(tmp_path, Redactor(), "https://login.example.com").fixture(interaction(body, content_type))
         assert fixture is not None
         assert "S3cr3t" not in dumps(fixture)
+
+
+def gzip_bomb(decoded_bytes: int) -> bytes:
+    """A gzip body of zeros that decodes to `decoded_bytes`, compressed in steps (never held whole)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = bytes(1024 * 1024)
+    parts = [packer.compress(chunk) for _ in range(decoded_bytes // len(chunk))]
+    return b"".join([*parts, packer.flush()])
+
+
+class TestDecodedLimit:
+    """Issue 11, item 6: the record limit counts decoded bytes, so a gzip bomb is not recorded."""
+
+    def test_bomb_is_given_up_within_the_limit(self):
+        """A 1 KB gzip answer that decodes to 1 MB is not decoded past a 64 KB limit."""
+        bomb = gzip.compress(bytes(1024 * 1024))
+        assert len(bomb) < 2048
+        assert _decoded(bomb, "gzip", limit=64 * 1024) is None
+
+    def test_default_limit_and_memory(self):
+        """With no limit given, the default (max-body-bytes' default) holds, and decoding a 64 MB
+        bomb never allocates much more than that."""
+        bomb = gzip_bomb(64 * 1024 * 1024)  # issue 11: 63 KB on the wire
+        tracemalloc.start()
+        try:
+            assert _decoded(bomb, "gzip") is None
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 3 * DECODED_LIMIT  # the output buffer grows in steps: about twice the limit
+
+    @pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "identity", ""])
+    def test_at_and_over_the_limit(self, coding):
+        """Exactly `limit` decoded bytes are kept; one more is refused; in every coding."""
+        def encode(data: bytes) -> bytes:
+            if coding == "gzip":
+                return gzip.compress(data)
+            if coding == "deflate":
+                return zlib.compress(data)
+            if coding == "raw-deflate":
+                packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+                return packer.compress(data) + packer.flush()
+            return data
+
+        name = "deflate" if coding == "raw-deflate" else coding
+        data = b"x" * 1000
+        assert _decoded(encode(data), name, limit=1000) == data
+        assert _decoded(encode(data + b"y"), name, limit=1000) is None
+
+    @pytest.mark.parametrize("coding", ["gzip", "deflate"])
+    def test_broken_and_truncated(self, coding):
+        """A body that does not decode, or stops short, is not recorded."""
+        data = gzip.compress(b"x" * 5000) if coding == "gzip" else zlib.compress(b"x" * 5000)
+        assert _decoded(b"plain bytes, not compressed", coding) is None
+        assert _decoded(data[: len(data) // 2], coding) is None
+
+    def test_trailing_bytes_ignored_and_unknown_coding(self):
+        """Bytes after the stream are ignored, as zlib.decompress does; `br` is not decodable."""
+        assert _decoded(gzip.compress(b"abc") + b"junk", "gzip") == b"abc"
+        assert _decoded(b"abc", "br") is None

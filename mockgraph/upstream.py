@@ -9,6 +9,7 @@ The client session opens on the first forward: a server that never forwards neve
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
@@ -113,7 +114,7 @@ class Upstream:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout, sock_read=self.timeout),
+                timeout=client_timeout(self.timeout),
                 auto_decompress=False,  # the client gets the bytes the upstream sent, coding and all
                 cookie_jar=aiohttp.DummyCookieJar(),  # cookies belong to the client, not to the proxy
             )
@@ -125,9 +126,35 @@ class Upstream:
             self._session = None
 
 
-def _forwarded_headers(headers: CIMultiDictProxy[str]) -> tuple[CIMultiDict[str], tuple[str, ...]]:
+def client_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """The upstream's time limits: `seconds` for the whole exchange, from connecting to the last byte
+    of the answer (aiohttp keeps the `total` deadline running while the body is read), and for any
+    single connect or read. A per-read limit alone let an upstream that drips a byte at a time hold
+    an answer open for ever."""
+    return aiohttp.ClientTimeout(total=seconds, sock_connect=seconds, sock_read=seconds)
+
+
+def split_credentials(base_url: str) -> tuple[str, str | None]:
+    """`--upstream http://user:pass@host/` as the URL to send requests to (no user information, no
+    trailing slash) and the `Basic ...` Authorization value its credentials make (None where it
+    carried none; user and password percent-decoded, then UTF-8, as RFC 7617 allows).
+
+    aiohttp refuses a URL with credentials together with an Authorization header, and a client
+    talking to Graph always sends one, so the credentials are taken out here and given to
+    `_forwarded_headers`, which uses them only where the client sent no Authorization of its own."""
+    url = URL(base_url)
+    authorization = None
+    if url.user is not None or url.password is not None:
+        pair = f"{url.user or ''}:{url.password or ''}".encode()
+        authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+    return str(url.with_user(None)).rstrip("/"), authorization
+
+
+def _forwarded_headers(headers: CIMultiDictProxy[str], authorization: str | None = None) -> tuple[CIMultiDict[str], tuple[str, ...]]:
     """The client's headers minus hop-by-hop ones (and those its Connection header names) and Host,
-    with Accept-Encoding narrowed to what the recorder can decode; and the defaults aiohttp must not add."""
+    with Accept-Encoding narrowed to what the recorder can decode; and the defaults aiohttp must not add.
+    `authorization` (from the upstream URL's credentials) is sent only where the client sent no
+    Authorization: the client's own credentials win."""
     named = {token.strip().lower() for value in headers.getall("Connection", []) for token in value.split(",")}
     out: CIMultiDict[str] = CIMultiDict()
     for name, value in headers.items():
@@ -139,6 +166,8 @@ def _forwarded_headers(headers: CIMultiDictProxy[str]) -> tuple[CIMultiDict[str]
             if not value:
                 continue
         out.add(name, value)
+    if authorization is not None and "Authorization" not in out:
+        out["Authorization"] = authorization
     skipped = tuple(name for name in ("Accept", "Accept-Encoding", "User-Agent", "Content-Type") if name not in out)
     return out, skipped
 

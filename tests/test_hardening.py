@@ -24,7 +24,7 @@ from mockgraph.jsonbody import MAX_DEPTH, json_depth, parse_json_body
 from mockgraph.fixturefile import dumps, load_fixtures
 from mockgraph.index import FixtureIndex
 from mockgraph.models import Contract, Property
-from mockgraph.recorder import Interaction, Recorder
+from mockgraph.recorder import TRANSIENT_STATUSES, Interaction, Recorder
 from mockgraph.redact import REDACTED, Redactor
 from mockgraph.server import create_server, running
 from mockgraph.upstream import DECODED_LIMIT, _decoded, _forwarded_headers, client_timeout, split_credentials
@@ -420,3 +420,49 @@ class TestUpstreamDeadline:
             stop.set()
             await runner.cleanup()
         assert list(tmp_path.rglob("*.json")) == []
+
+
+class TestTransientAnswersNotRecorded:
+    """Issue 11: a throttled or failing upstream must not become a fixture that replays the outage."""
+
+    @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+    async def test_transient_status(self, tmp_path, status):
+        """Throttling and server failures give no fixture and no file."""
+        assert status in TRANSIENT_STATUSES
+        recorder = Recorder(tmp_path, Redactor(), "https://graph.example.com")
+        answer = interaction(b'{"a": 1}', "application/json", status=status)
+        assert recorder.fixture(answer) is None
+        assert await recorder.save(answer) is None
+        assert list(tmp_path.rglob("*.json")) == []
+
+    @pytest.mark.parametrize("status", [200, 201, 204, 400, 401, 403, 404, 409, 501])
+    async def test_lasting_status(self, tmp_path, status):
+        """Answers that are the answer (errors of the request included) are recorded."""
+        recorder = Recorder(tmp_path, Redactor(), "https://graph.example.com")
+        assert await recorder.save(interaction(b'{"a": 1}', "application/json", status=status)) is not None
+        assert len(list(tmp_path.rglob("*.json"))) == 1
+
+    async def test_through_the_server(self, tmp_path):
+        """A 503 reaches the client, is not recorded, and the next request goes upstream again."""
+        statuses = iter([503, 200])
+
+        async def upstream(request: web.BaseRequest) -> web.Response:
+            return web.json_response({"n": 1}, status=next(statuses))
+
+        runner, address = await serve(upstream)
+        try:
+            server = await mockgraph_on(tmp_path, record="new", upstream=f"http://{address}")
+            async with running(server) as url, aiohttp.ClientSession() as http:
+                for expected in (503, 200):
+                    async with http.get(f"{url}/v1.0/me") as response:
+                        assert response.status == expected
+                        assert await response.json() == {"n": 1}  # read whole: the recording, if any, is on disk
+        finally:
+            await runner.cleanup()
+        assert len(list(tmp_path.rglob("*.json"))) == 1
+
+    def test_too_deep_response_body(self, tmp_path):
+        """A JSON answer too deep for json.loads is kept as text, not a RecursionError."""
+        deep = b"[" * 5000 + b"]" * 5000
+        fixture = Recorder(tmp_path, Redactor(), "https://g").fixture(interaction(b"", None, response_body=deep))
+        assert fixture is not None and fixture.response.body.text == deep.decode()

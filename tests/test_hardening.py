@@ -20,9 +20,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from mockgraph.config import Settings
 from mockgraph.differ import ContractChecker
 from mockgraph.errors import BodyError, MockgraphError
-from mockgraph.jsonbody import MAX_DEPTH, json_depth, parse_json_body
 from mockgraph.fixturefile import dumps, load_fixtures
 from mockgraph.index import FixtureIndex
+from mockgraph.jsonbody import MAX_DEPTH, json_depth, parse_json_body
 from mockgraph.models import Contract, Property
 from mockgraph.recorder import TRANSIENT_STATUSES, Interaction, Recorder
 from mockgraph.redact import REDACTED, Redactor
@@ -99,7 +99,10 @@ class TestBodyGate:
 
     def test_large_ordinary_numbers_parse(self):
         """Large but sane numbers pass."""
-        assert parse_json_body(b'{"n": 123456789012345678901234567890, "f": 1.5e300}') == {"n": 123456789012345678901234567890, "f": 1.5e300}
+        assert parse_json_body(b'{"n": 123456789012345678901234567890, "f": 1.5e300}') == {
+            "n": 123456789012345678901234567890,
+            "f": 1.5e300,
+        }
 
     @pytest.mark.parametrize("escape", [b"\\ud800", b"\\udfff", b"x\\ud83dy", b"\\ude00\\ud83d"])
     def test_lone_surrogates_are_refused(self, escape):
@@ -262,6 +265,7 @@ class TestDecodedLimit:
     @pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "identity", ""])
     def test_at_and_over_the_limit(self, coding):
         """Exactly `limit` decoded bytes are kept; one more is refused; in every coding."""
+
         def encode(data: bytes) -> bytes:
             if coding == "gzip":
                 return gzip.compress(data)

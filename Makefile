@@ -10,7 +10,7 @@ PORT   ?= 8080
 # The pages the bundled fixtures come from are listed once, in fixtures/PAGES.
 FIXTURE_PAGES = $(wildcard $(addprefix $(DOCS)/,$(shell grep -v '^\#' fixtures/PAGES)))
 
-.PHONY: install check test serve fixtures bench clean
+.PHONY: install check test fuzz serve fixtures bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ check: install
 test: install check $(CHROMIUM)
 	$(BIN)/python -m pytest
 	$(BIN)/mockgraph verify --quiet fixtures
+
+# Issue 11's fuzz test for a minute instead of a few seconds; MOCKGRAPH_FUZZ_SEED=N tries another seed.
+fuzz: install
+	MOCKGRAPH_FUZZ_SECONDS=$${MOCKGRAPH_FUZZ_SECONDS:-60} $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 serve: install
 	$(BIN)/mockgraph serve --fixtures fixtures --host $(HOST) --port $(PORT)

@@ -169,12 +169,12 @@ def _without_check() -> Iterator[None]:
 
 @contextmanager
 def _without_parse() -> Iterator[None]:
-    parse = mockgraph.replay._parse_json
-    mockgraph.replay._parse_json = lambda body: None  # type: ignore[assignment]
+    parse = mockgraph.replay.parse_json_body
+    mockgraph.replay.parse_json_body = lambda body: None  # type: ignore[assignment]
     try:
         yield
     finally:
-        mockgraph.replay._parse_json = parse
+        mockgraph.replay.parse_json_body = parse
 
 
 @contextmanager

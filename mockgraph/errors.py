@@ -3,7 +3,8 @@
 MockgraphError
 ├── FixtureError      a fixture file that cannot be read: names the file and what is wrong
 ├── ConfigError       a settings file or value that cannot be used
-└── DocPageError      a documentation page that cannot be read at all
+├── DocPageError      a documentation page that cannot be read at all
+└── BodyError         a request body the server cannot read as JSON: its message is the client's 400
 """
 
 from __future__ import annotations
@@ -30,3 +31,13 @@ class ConfigError(MockgraphError):
 
 class DocPageError(MockgraphError):
     """A documentation page cannot be read (missing, not UTF-8, not a file)."""
+
+
+class BodyError(MockgraphError):
+    """A JSON request body that cannot be read (not UTF-8, not JSON, too deep, numbers or strings
+    out of range). `message` is Graph-worded, for the 400 answer; `reason` is the specific cause."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason

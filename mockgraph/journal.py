@@ -17,8 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from .errors import MockgraphError
+from .errors import BodyError, MockgraphError
 from .exchange import Answer, Request
+from .jsonbody import parse_json_body
 from .models import Finding, JsonValue
 from .redact import Redactor
 
@@ -287,10 +288,11 @@ class Journal:
 
 
 def _json_or_none(body: bytes) -> JsonValue:
-    """The body as JSON where it is JSON; None where it is empty, binary or text."""
+    """The body as JSON where it is JSON the server would read; None where it is empty, binary,
+    text, or JSON it refuses (too deep, lone surrogates, ...): no stored body can break a reader."""
     if not body:
         return None
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        return parse_json_body(body)
+    except BodyError:
         return None

@@ -64,6 +64,10 @@ _RESPONSE_HEADERS_DROPPED = HOP_BY_HOP | {
     "client-request-id",
     "x-ms-ags-diagnostic",
 }
+# Answers that say "not now", not "this is the answer": throttling (429) and the gateway and
+# server failures Graph retries (500, 502, 503, 504). Recorded, they would replay an outage for
+# ever; they are forwarded to the client but never written, so the next run asks again.
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _NAME_PART_CHARS = 40  # per path segment in a file name
 _NAME_CHARS = 120  # for the whole file name before the identity suffix
@@ -108,7 +112,10 @@ class Recorder:
         )
 
     def fixture(self, interaction: Interaction) -> Fixture | None:
-        """The interaction as a redacted fixture; None where a body is binary (not recordable)."""
+        """The interaction as a redacted fixture; None where it is not recordable: a body is binary,
+        or the status is transient (`TRANSIENT_STATUSES`)."""
+        if interaction.status in TRANSIENT_STATUSES:
+            return None
         r = self.redactor
         raw_path, _, raw_query = interaction.raw_path.partition("?")
         version, path = split_version(r.path(raw_path))
@@ -227,7 +234,7 @@ def _decode(data: bytes, content_type: str, redactor: Redactor) -> Body | None:
     if "json" in content_type.lower():
         try:
             return Body.of_json(json.loads(text))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or too deep to hold as such: kept as text
             pass
     return Body.of_text(text)
 

@@ -44,9 +44,18 @@ SECRET_FIELDS = frozenset(
         "tempauth",
     }
 )
+# Secret only as a form field or URL query parameter: OAuth's authorization `code` (which a client
+# trades for tokens). In a JSON body `code` is Graph's error code (`{"error": {"code": ...}}`) or a
+# resource's own property, which are no secrets, and redacting them would make recorded errors useless.
+SECRET_PARAMETERS = frozenset({"code"})
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_URL_QUERY = re.compile(r"(?<=[?&])([^=&#\s\"]+)=([^&#\s\"]*)")
+# A `name=value` pair of a URL query or a form: after `?` or `&`, or where a text (a form body sent
+# as text/plain or with no Content-Type) or a line of it starts.
+_URL_QUERY = re.compile(r"(?:^|(?<=[?&]))([^=&#?\s\"]+)=([^&#\s\"]*)", re.MULTILINE)
+# A `"name": value` member of JSON-looking text that does not parse: the value is a string (escapes
+# and all) or a bare token. A string value that never closes is left for the JWT check.
+_JSON_MEMBER = re.compile(r'"([^"\\]{1,128})"(\s*:\s*)("(?:[^"\\]|\\.)*"|[^\s,}\]]+)')
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\b")
 _NIL_GUID = "00000000-0000-0000-0000-000000000000"
@@ -66,6 +75,7 @@ class Redactor:
         extra = {name.lower() for name in extra_names}
         self._headers = SECRET_HEADERS | extra
         self._fields = {_normal(name) for name in SECRET_FIELDS | extra}
+        self._parameters = self._fields | {_normal(name) for name in SECRET_PARAMETERS}
         self._key = pseudonym_key.encode() if pseudonym_key is not None else None
 
     @property
@@ -79,7 +89,12 @@ class Redactor:
         return lower in self._headers or (lower.startswith("x-ms-") and bool(_SECRET_X_MS.search(lower[5:])))
 
     def is_secret_field(self, name: str) -> bool:
+        """A JSON field whose value is a secret."""
         return _normal(name) in self._fields
+
+    def is_secret_parameter(self, name: str) -> bool:
+        """A form field or URL query parameter whose value is a secret: the JSON fields, and `code`."""
+        return _normal(name) in self._parameters
 
     def headers(self, headers: Headers) -> Headers:
         return tuple((name, REDACTED if self.is_secret_header(name) else self.text(value)) for name, value in headers)
@@ -95,7 +110,8 @@ class Redactor:
         return value
 
     def text(self, text: str) -> str:
-        """A string with JSON Web Tokens and secret URL query parameters replaced, then pseudonymised."""
+        """A string with JSON Web Tokens and secret `name=value` pairs (URL query parameters, form
+        fields) replaced, then pseudonymised. A request path with its query goes through here."""
         if "eyJ" in text:
             text = _JWT.sub(REDACTED, text)
         if "=" in text:
@@ -112,12 +128,13 @@ class Redactor:
         """An `application/x-www-form-urlencoded` body with secret fields' values replaced."""
         pairs = parse_qsl(body, keep_blank_values=True)
         return "&".join(
-            f"{quote(name, safe='')}={REDACTED if self.is_secret_field(name) else quote(self.text(value), safe='')}"
+            f"{quote(name, safe='')}={REDACTED if self.is_secret_parameter(name) else quote(self.text(value), safe='')}"
             for name, value in pairs
         )
 
     def body(self, data: bytes, content_type: str) -> bytes:
-        """Body bytes with secrets removed: JSON field by field, forms by field, other text by look."""
+        """Body bytes with secrets removed: JSON field by field, forms by field, and any other text
+        (JSON that does not parse, a form sent as text/plain or with no type) by name and by look."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -125,16 +142,34 @@ class Redactor:
         kind = content_type.lower()
         if "json" in kind:
             try:
-                return json.dumps(self.json(json.loads(text)), ensure_ascii=False).encode()
-            except ValueError:
+                value = self.json(json.loads(text))
+            except (ValueError, RecursionError):  # not JSON after all (or too deep to walk): as text
                 pass
+            else:
+                try:
+                    return json.dumps(value, ensure_ascii=False).encode()
+                except UnicodeEncodeError:  # a lone surrogate (`"\ud800"`) has no UTF-8: kept escaped
+                    return json.dumps(value).encode()
         elif "x-www-form-urlencoded" in kind:
             return self.form(text).encode()
-        return self.text(text).encode()
+        return self.loose_text(text).encode()
+
+    def loose_text(self, text: str) -> str:
+        """Text of unknown shape with secrets removed: JSON-looking `"name": value` members named as
+        secrets, then `text` (form and query pairs, tokens)."""
+        if '"' in text and ":" in text:
+            text = _JSON_MEMBER.sub(self._json_member, text)
+        return self.text(text)
 
     def _query_pair(self, match: re.Match[str]) -> str:
         name = match.group(1)
-        return f"{name}={REDACTED}" if self.is_secret_field(unquote(name)) else match.group(0)
+        return f"{name}={REDACTED}" if self.is_secret_parameter(unquote(name)) else match.group(0)
+
+    def _json_member(self, match: re.Match[str]) -> str:
+        name, colon, value = match.groups()
+        if not self.is_secret_field(name) or value == "null":
+            return match.group(0)
+        return f'"{name}"{colon}"{REDACTED}"'
 
     # ---------------------------------------------------------------------------- pseudonyms
 

@@ -16,9 +16,11 @@ from typing import NamedTuple
 
 from .config import Settings
 from .differ import ContractChecker, checker_for
+from .errors import BodyError
 from .exchange import Answer, Request, graph_error
 from .index import FixtureIndex, Incoming, Miss, Route
 from .journal import contract_summary, finding_to_json
+from .jsonbody import parse_json_body
 from .models import Body, Finding, Fixture, FixtureResponse, JsonValue
 from .recorder import RECORDED_KIND
 from .redact import Redactor
@@ -30,8 +32,6 @@ MEMO_ANSWERS = 1024
 MEMO_BODY_BYTES = 64 * 1024
 # Route matches remembered where the body cannot change them (see `Match.unique`).
 MEMO_MATCHES = 1024
-
-BAD_JSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
 
 # Headers a documented or recorded response carries that must be the server's own, not replayed.
 _NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
@@ -102,9 +102,9 @@ class FixtureAnswerer:
         payload = None
         if request.body and "json" in content_type.lower():
             try:
-                payload = _parse_json(request.body)
-            except (UnicodeDecodeError, ValueError) as exc:
-                return graph_error(request, 400, "BadRequest", BAD_JSON, detail=str(exc))
+                payload = parse_json_body(request.body)
+            except BodyError as exc:  # not JSON, too deep, numbers or strings JSON cannot carry
+                return graph_error(request, 400, "BadRequest", exc.message)
         route = self._route(request, prefer, payload)
         if route is None:
             return None
@@ -207,10 +207,6 @@ class MissAnswerer:
             hint = f" The operation exists in {route.version}: {route.method} /{route.version}{route.template} ({route.name})."
         message = f"mockgraph has no fixture for {method} {path}.{hint}"
         return graph_error(request, 404, "ResourceNotFound", message, nearest=nearest)._replace(by="miss")
-
-
-def _parse_json(body: bytes) -> JsonValue:
-    return json.loads(body.decode("utf-8"))
 
 
 def _contract_error(request: Request, fixture: str, findings: tuple[Finding, ...]) -> Answer:

@@ -10,6 +10,7 @@ The client session opens on the first forward: a server that never forwards neve
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -27,13 +28,16 @@ log = logging.getLogger("mockgraph")
 # Content codings the recorder can undo; a client's Accept-Encoding is narrowed to these.
 _DECODABLE = ("gzip", "deflate", "identity")
 _CHUNK = 64 * 1024
+# What `_decoded` gives up past when its caller names no limit: the default of `max-body-bytes`.
+# `Upstream.forward` should pass its own `record_limit`.
+DECODED_LIMIT = 10 * 1024 * 1024
 
 
 class Upstream:
     """Forwards requests to `base_url` (e.g. https://graph.microsoft.com) with aiohttp's client."""
 
     def __init__(self, base_url: str, timeout: float, record_limit: int) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url, self._authorization = split_credentials(base_url)
         self.timeout = timeout
         self.record_limit = record_limit  # answers larger than this are forwarded, not recorded
         self._session: aiohttp.ClientSession | None = None
@@ -43,7 +47,7 @@ class Upstream:
         it. Where the body arrives whole and within the record limit, `keep` gets the interaction
         before the last bytes go out: a client that has its answer finds the recording on disk.
         A Graph-style 502 or 504 where the upstream cannot be reached or does not answer in time."""
-        headers, skipped = _forwarded_headers(request.headers)
+        headers, skipped = _forwarded_headers(request.headers, self._authorization)
         url = URL(self.base_url + request.target, encoded=True)
         try:
             answer = await self._client().request(
@@ -62,7 +66,7 @@ class Upstream:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout, sock_read=self.timeout),
+                timeout=client_timeout(self.timeout),
                 auto_decompress=False,  # the client gets the bytes the upstream sent, coding and all
                 cookie_jar=aiohttp.DummyCookieJar(),  # cookies belong to the client, not to the proxy
             )
@@ -109,7 +113,7 @@ class _Relay:
                 raise StreamBroken(str(exc)) from None
             if kept is None:
                 log.warning("not recording %s %s: its answer is over %d bytes", request.method, request.target, limit)
-            elif (decoded := _decoded(b"".join(kept), answer.headers.get("Content-Encoding", ""))) is not None:
+            elif (decoded := _decoded(b"".join(kept), answer.headers.get("Content-Encoding", ""), limit)) is not None:
                 self.fixture = await self._keep(
                     Interaction(
                         method=request.method,
@@ -125,9 +129,35 @@ class _Relay:
                 yield last
 
 
-def _forwarded_headers(headers: CIMultiDictProxy[str]) -> tuple[CIMultiDict[str], tuple[str, ...]]:
+def client_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """The upstream's time limits: `seconds` for the whole exchange, from connecting to the last byte
+    of the answer (aiohttp keeps the `total` deadline running while the body is read), and for any
+    single connect or read. A per-read limit alone let an upstream that drips a byte at a time hold
+    an answer open for ever."""
+    return aiohttp.ClientTimeout(total=seconds, sock_connect=seconds, sock_read=seconds)
+
+
+def split_credentials(base_url: str) -> tuple[str, str | None]:
+    """`--upstream http://user:pass@host/` as the URL to send requests to (no user information, no
+    trailing slash) and the `Basic ...` Authorization value its credentials make (None where it
+    carried none; user and password percent-decoded, then UTF-8, as RFC 7617 allows).
+
+    aiohttp refuses a URL with credentials together with an Authorization header, and a client
+    talking to Graph always sends one, so the credentials are taken out here and given to
+    `_forwarded_headers`, which uses them only where the client sent no Authorization of its own."""
+    url = URL(base_url)
+    authorization = None
+    if url.user is not None or url.password is not None:
+        pair = f"{url.user or ''}:{url.password or ''}".encode()
+        authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+    return str(url.with_user(None)).rstrip("/"), authorization
+
+
+def _forwarded_headers(headers: CIMultiDictProxy[str], authorization: str | None = None) -> tuple[CIMultiDict[str], tuple[str, ...]]:
     """The client's headers minus hop-by-hop ones (and those its Connection header names) and Host,
-    with Accept-Encoding narrowed to what the recorder can decode; and the defaults aiohttp must not add."""
+    with Accept-Encoding narrowed to what the recorder can decode; and the defaults aiohttp must not add.
+    `authorization` (from the upstream URL's credentials) is sent only where the client sent no
+    Authorization: the client's own credentials win."""
     named = {token.strip().lower() for value in headers.getall("Connection", []) for token in value.split(",")}
     out: CIMultiDict[str] = CIMultiDict()
     for name, value in headers.items():
@@ -139,28 +169,52 @@ def _forwarded_headers(headers: CIMultiDictProxy[str]) -> tuple[CIMultiDict[str]
             if not value:
                 continue
         out.add(name, value)
+    if authorization is not None and "Authorization" not in out:
+        out["Authorization"] = authorization
     skipped = tuple(name for name in ("Accept", "Accept-Encoding", "User-Agent", "Content-Type") if name not in out)
     return out, skipped
 
 
-def _decoded(data: bytes, coding: str) -> bytes | None:
-    """The body without its content coding; None where the coding is one mockgraph cannot undo."""
+def _decoded(data: bytes, coding: str, limit: int = DECODED_LIMIT) -> bytes | None:
+    """The body without its content coding; None where the coding is one mockgraph cannot undo, or
+    where the decoded body would exceed `limit` bytes. The limit counts decoded bytes: a small gzip
+    answer can expand a thousandfold, and the recorder must never hold (or write) the expansion."""
     coding = coding.strip().lower()
-    try:
-        if coding in ("", "identity"):
-            return data
-        if coding == "gzip":
-            return zlib.decompress(data, 16 + zlib.MAX_WBITS)
-        if coding == "deflate":
-            try:
-                return zlib.decompress(data)
-            except zlib.error:  # some servers send raw deflate without the zlib wrapper
-                return zlib.decompress(data, -zlib.MAX_WBITS)
-    except zlib.error as exc:
-        log.warning("not recording an answer whose %s body does not decode: %s", coding, exc)
-        return None
+    if coding in ("", "identity"):
+        if len(data) > limit:
+            log.warning("not recording an answer over %d bytes", limit)
+            return None
+        return data
+    if coding == "gzip":
+        return _inflated(data, 16 + zlib.MAX_WBITS, limit, coding)
+    if coding == "deflate":
+        inflated = _inflated(data, zlib.MAX_WBITS, limit, coding, quiet=True)
+        if inflated is None:  # some servers send raw deflate without the zlib wrapper
+            inflated = _inflated(data, -zlib.MAX_WBITS, limit, coding)
+        return inflated
     log.warning("not recording an answer in content coding %r", coding)
     return None
+
+
+def _inflated(data: bytes, wbits: int, limit: int, coding: str, quiet: bool = False) -> bytes | None:
+    """`data` decompressed, never producing more than `limit` + 1 bytes; None where it is broken,
+    truncated, or decodes to more than `limit` bytes. Bytes after the end of the stream are ignored,
+    as `zlib.decompress` ignores them."""
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        if not quiet:
+            log.warning("not recording an answer whose %s body does not decode: %s", coding, exc)
+        return None
+    if len(out) > limit:
+        log.warning("not recording an answer whose %s body decodes to over %d bytes", coding, limit)
+        return None
+    if not inflater.eof:
+        if not quiet:
+            log.warning("not recording an answer whose %s body is truncated", coding)
+        return None
+    return out
 
 
 def _pairs(items: Iterable[tuple[str, str]]) -> Headers:

@@ -140,15 +140,16 @@ class TestJournal:
         assert all(json.loads(line) for line in path.read_text().splitlines())
 
     async def test_unencodable_payload_is_journaled(self, serve, http, tmp_path):
-        """A payload holding a lone surrogate (valid JSON, not valid UTF-8) is answered and journaled."""
+        """A payload holding a lone surrogate (JSON text that no UTF-8 string can hold) is a 400, and
+        its journal entry stays readable: the body that could break a reader is not kept as JSON."""
         path = tmp_path / "journal.jsonl"
         base = await serve(journal=path)
         data = b'{"subject": "\\ud800", "\\udfff": 1}'
         async with http.post(base + SEED_PATH, data=data, headers={"Content-Type": "application/json"}) as response:
-            assert response.status == 201
+            assert response.status == 400
+            assert "surrogate" in (await response.json())["error"]["message"]
         [entry] = read_journal(path)
-        assert entry.body == {"subject": "\ud800", "\udfff": 1}
-        assert [f.kind for f in entry.findings if f.kind == "unknown"] == ["unknown"]
+        assert (entry.status, entry.body) == (400, None)
 
 
 class TestStrict:

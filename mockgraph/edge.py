@@ -22,7 +22,8 @@ log = logging.getLogger("mockgraph")
 
 async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) -> tuple[Request, Answer | None]:
     """The request as a value, and the answer that refuses it where it cannot be worked on."""
-    request = Request(http.method, http.raw_path, http.headers, b"", request_id, http.headers.get("client-request-id") or request_id)
+    client_id = http.headers.get("client-request-id") or request_id
+    request = Request(http.method, http.raw_path, http.headers, b"", request_id, client_id, f"{http.scheme}://{http.host}")
     if http.method not in KNOWN_METHODS:
         message = f"The HTTP method {http.method!r} is not supported."
         return request, graph_error(request, 405, "BadRequest", message)._replace(by="miss")  # no fixture could answer it

@@ -29,6 +29,7 @@ class Request(NamedTuple):
     body: bytes
     request_id: str
     client_request_id: str  # the client's own, echoed; else the request id
+    base_url: str = ""  # where the client reached the mock, `http://127.0.0.1:8080`: links it follows stay here
 
     @property
     def path(self) -> str:

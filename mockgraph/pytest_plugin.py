@@ -22,9 +22,9 @@ import asyncio
 import dataclasses
 import inspect
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from .config import Settings
     from .journal import JournalEntry
     from .models import Finding
+
+T = TypeVar("T")
 
 _ENTRIES = pytest.StashKey[list]()  # every test's journal entries, for the session report and summary
 _FILE_SETTINGS = pytest.StashKey["Settings"]()  # mockgraph.toml / [tool.mockgraph], read once a session
@@ -187,8 +189,54 @@ class MockgraphServer:
         return [f for entry in self.requests for f in entry.findings]
 
     def reset(self) -> None:
-        """Forget the requests seen so far."""
-        self._server.reset()
+        """Forget the requests seen so far, and the stubs this test added."""
+        self._in_server(self._server.reset)
+
+    # Stubs: answers this test writes, before the fixtures, for this test only (stubs.py).
+
+    def stub(
+        self,
+        method: str,
+        path: str,
+        status: int = 200,
+        json: Any = None,
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+        times: int | None = None,
+    ) -> int:
+        """Answer `method path` with this response (`times` times, else every time); its stub id."""
+        mapping = {"status": status, "json": json, "body": body, "headers": headers or {}}
+        return self._add_stub("stub", method, path, times, {k: v for k, v in mapping.items() if v is not None})
+
+    def error(
+        self, method: str, path: str, status: int, code: str | None = None, message: str | None = None, times: int | None = None
+    ) -> int:
+        """Answer `method path` with a Graph error (code and message default to Graph's for the status)."""
+        error = {k: v for k, v in {"status": status, "code": code, "message": message}.items() if v is not None}
+        return self._add_stub("error", method, path, times, {"error": error})
+
+    def throttle(self, method: str, path: str, retry_after: str | float | None = "2.128", status: int = 429, times: int | None = 1) -> int:
+        """Throttle `method path` (`times` answers) with `Retry-After: retry_after` (seconds, an HTTP date,
+        or None for no header); a retry before it elapsed is throttled again, with a `throttle` finding."""
+        throttle = {"status": status, **({"retryAfter": retry_after} if retry_after is not None else {})}
+        return self._add_stub("throttle", method, path, times, {"throttle": throttle})
+
+    def _add_stub(self, door: str, method: str, path: str, times: int | None, fields: dict[str, Any]) -> int:
+        from .stubs import Stub
+
+        mapping = {"method": method, "path": path, **({"times": times} if times is not None else {}), **fields}
+        stub = Stub.from_mapping(mapping, f"mockgraph_server.{door}()")
+        return self._in_server(self._server.stubs.add, stub)
+
+    def _in_server(self, call: Callable[..., T], *args: Any) -> T:
+        """Run `call` on the server's own thread, between requests, and return what it returns."""
+        if not self._thread.is_alive():
+            return call(*args)
+
+        async def run() -> T:
+            return call(*args)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
 
     def assert_called(self, method: str, path: str, times: int | None = None) -> None:
         """Assert `method path` (query ignored, version prefix optional) was requested, `times` times if given."""

@@ -254,3 +254,47 @@ def test_bad_settings_file_is_a_usage_error(project):
     result = project.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*pyproject.toml: strict must be true or false*"])
+
+
+STUB_TESTS = """
+import json, urllib.error, urllib.request
+
+def call(url, method="GET", body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    sent = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method=method)
+    try:
+        with urllib.request.urlopen(sent) as response:
+            return response.status, dict(response.headers), json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.load(error)
+
+def test_stub_and_error(mockgraph_server):
+    mockgraph_server.stub("POST", "/app/onlineMeetings", status=200, json={"id": "mine"}, times=1)
+    mockgraph_server.error("GET", "/me", 404, code="Request_ResourceNotFound")
+    assert call(mockgraph_server.url + "/v1.0/app/onlineMeetings", "POST", {"subject": "x"})[::2] == (200, {"id": "mine"})
+    status, _, body = call(mockgraph_server.url + "/v1.0/me")
+    assert (status, body["error"]["code"]) == (404, "Request_ResourceNotFound")
+
+def test_stubs_last_one_test(mockgraph_server):
+    status, _, body = call(mockgraph_server.url + "/v1.0/app/onlineMeetings", "POST", {"subject": "x"})
+    assert status == 201 and body["id"] != "mine"
+
+def test_throttle_then_the_fixture(mockgraph_server):
+    mockgraph_server.throttle("POST", "/app/onlineMeetings", retry_after=None)
+    first = call(mockgraph_server.url + "/v1.0/app/onlineMeetings", "POST", {"subject": "x"})
+    second = call(mockgraph_server.url + "/v1.0/app/onlineMeetings", "POST", {"subject": "x"})
+    assert (first[0], "Retry-After" in first[1], second[0]) == (429, False, 201)
+
+def test_an_early_retry_fails_in_strict_mode(mockgraph_server):
+    mockgraph_server.throttle("POST", "/app/onlineMeetings", retry_after="30")
+    assert call(mockgraph_server.url + "/v1.0/app/onlineMeetings", "POST", {"subject": "x"})[0] == 429
+    assert call(mockgraph_server.url + "/v1.0/app/onlineMeetings", "POST", {"subject": "x"})[0] == 429
+"""
+
+
+def test_stubs_through_the_fixture(project):
+    """stub(), error() and throttle() shape the answers for one test; an early retry is a strict failure."""
+    project.makepyfile(test_stubs=STUB_TESTS)
+    result = project.runpytest("--mockgraph-strict")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*test_an_early_retry_fails_in_strict_mode*", "*throttle*retried after 0.* s, Retry-After was 30 s*"])

@@ -69,6 +69,7 @@ class Answer(NamedTuple):
     unchecked: bool = False  # a JSON payload whose fixture documents no contract
     stream: Stream | None = None  # the body, where it arrives while it is sent (then `body` is empty)
     by: str = ""  # who answered, where the journal must know: "stub", "miss" (see JournalEntry.answered_by)
+    parts: tuple[tuple[Request, Answer], ...] = ()  # a batch's items and their answers, journaled one by one
 
     @property
     def forwarded(self) -> bool:

@@ -4,6 +4,7 @@ A request is read into a plain value at the edge, then offered to the answerers 
 answers; the journal notes it once, and the edge writes the answer. The order of the road:
 
     admin      /_mockgraph/ endpoints (never journaled)
+    batch      POST /$batch: each item goes down the rest of the road, journaled on its own (batch.py)
     stubs      answers a test wrote: canned responses, errors, throttling (stubs.py)
     recording  record modes: forward upstream and record (proxy.py)
     fixtures   the matching fixture's response, payload checked against its contract (replay.py)
@@ -28,6 +29,7 @@ from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from . import edge
 from .admin import PREFIX as ADMIN_PREFIX
 from .admin import AdminAnswerer
+from .batch import BatchAnswerer
 from .config import Settings
 from .exchange import Answer, Answerer, Request, RequestIds, graph_error
 from .index import FixtureIndex
@@ -59,10 +61,12 @@ class MockServer:
         self._recording = recording_for(settings, self._fixtures, redactor)
         self._miss = MissAnswerer(lookup)
         self._ids = RequestIds()
-        self.stubs = StubAnswerer(settings.stubs)
+        self.stubs = StubAnswerer(settings.stubs, settings.severity)
+        self._batch = BatchAnswerer(self._after_batch, self._ids, settings.strict, settings.severity)
         # The road, in order; the miss answers whatever the others pass.
         self.answerers: Sequence[Answerer] = (
             AdminAnswerer(self.journal, index, self.stubs, settings.host),
+            self._batch,
             self.stubs,
             *((self._recording,) if self._recording is not None else ()),
             self._fixtures,
@@ -76,15 +80,25 @@ class MockServer:
         if answer.stream is not None:  # an upstream's: journaled with the fixture it was recorded as
             answer = answer._replace(fixture=answer.stream.fixture)
         if not request.target.startswith(ADMIN_PREFIX):
-            self.journal.record(request, answer)
-            if requests_log.isEnabledFor(logging.INFO):
-                self._log(request, answer, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            for done in ((request, answer), *answer.parts):  # a batch's items are journaled one by one
+                self.journal.record(*done)
+                if requests_log.isEnabledFor(logging.INFO):
+                    self._log(*done, seconds)
         return response
 
     async def answer(self, request: Request) -> Answer:
         """The first answer of the road; a bug of ours is still answered in Graph's shape, and logged."""
+        return await self._ask(request, self.answerers)
+
+    async def _after_batch(self, request: Request) -> Answer:
+        """A batch item's answer: the road after the batch, the same as for a direct call."""
+        road = self.answerers
+        return await self._ask(request, road[road.index(self._batch) + 1 :])
+
+    async def _ask(self, request: Request, road: Sequence[Answerer]) -> Answer:
         try:
-            for answerer in self.answerers:
+            for answerer in road:
                 if (answer := await answerer.answer(request)) is not None:
                     return answer
             return await self._miss.answer(request)

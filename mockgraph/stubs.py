@@ -252,8 +252,9 @@ class _Window:
 class StubAnswerer:
     """The stubs in force, newest first; the ones from the settings come back at every reset."""
 
-    def __init__(self, configured: Sequence[Stub] = ()) -> None:
+    def __init__(self, configured: Sequence[Stub] = (), severity: Mapping[str, str] | None = None) -> None:
         self._configured = tuple(configured)
+        self._throttle_severity = (severity or {}).get("throttle", "error")
         self._ids = 0
         self._active: list[_Active] = []
         self._windows: dict[tuple[str, str | None, tuple[str, ...]], _Window] = {}
@@ -292,7 +293,8 @@ class StubAnswerer:
         if window is not None:
             waited = now - window.started
             if waited < window.seconds:
-                return throttled(request, window.status, window.retry_after, (_early_retry(waited, window),))
+                finding = _early_retry(waited, window, self._throttle_severity)
+                return throttled(request, window.status, window.retry_after, (finding,))
             del self._windows[key]
         for active in reversed(self._active):
             if active.stub.matches(request.method, version, wanted):
@@ -310,12 +312,12 @@ class StubAnswerer:
         return None
 
 
-def _early_retry(waited: float, window: _Window) -> Finding:
+def _early_retry(waited: float, window: _Window, severity: str) -> Finding:
     asked = f"{window.retry_after} s" if _is_number(window.retry_after) else f"{window.retry_after} ({window.seconds:.1f} s)"
     message = f"retried after {waited:.1f} s, Retry-After was {asked}"
     return Finding(
         kind="throttle",
-        severity="error",
+        severity=severity,
         path="",
         expected=f"a retry after {window.seconds:g} s",
         actual=f"a retry after {waited:.1f} s",

@@ -294,7 +294,7 @@ def test_an_early_retry_fails_in_strict_mode(mockgraph_server):
 
 def test_stubs_through_the_fixture(project):
     """stub(), error() and throttle() shape the answers for one test; an early retry is a strict failure."""
-    project.makepyfile(test_stubs=STUB_TESTS)
+    project.makepyfile(test_shaped_answers=STUB_TESTS)
     result = project.runpytest("--mockgraph-strict")
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*test_an_early_retry_fails_in_strict_mode*", "*throttle*retried after 0.* s, Retry-After was 30 s*"])

@@ -126,7 +126,7 @@ def _headers_to_json(headers: Headers) -> dict[str, str | list[str]]:
 
 def _body_to_json(body: Body) -> dict[str, Any]:
     if body.is_json:
-        return {"body": body.json}
+        return {"body": body.json, **({"bodyDocumented": body.documented} if body.documented is not None else {})}
     if body.text:
         return {"bodyText": body.text}
     return {}
@@ -388,7 +388,7 @@ def _body_from_json(r: _Reader) -> Body:
     if r.has("body") and r.has("bodyText"):
         raise _Invalid(f"{r.where}: has both 'body' and 'bodyText'; keep one")
     if r.has("body"):
-        return Body.of_json(r.value["body"])
+        return Body(json=r.value["body"], is_json=True, documented=r.get("bodyDocumented", str))
     if r.has("bodyText"):
         return Body.of_text(r.get("bodyText", str))
     return NO_BODY

@@ -71,7 +71,7 @@ def parse_body(message: HttpMessage) -> tuple[Body, tuple[int, str, str] | None]
     if not text.strip():
         return NO_BODY, None
     content_type = next((v for k, v in message.headers if k.casefold() == "content-type"), "").casefold()
-    looks_json = text.lstrip()[:1] in ("{", "[")
+    looks_json = _LEADING_COMMENTS.sub("", text)[:1] in ("{", "[")
     if not ("json" in content_type or (looks_json and not content_type)):
         return Body.of_text(text), None
     try:
@@ -85,7 +85,12 @@ def parse_body(message: HttpMessage) -> tuple[Body, tuple[int, str, str] | None]
     line = message.body_line + (repairs[0][0] - 1 if repairs else 0)
     listed = ", ".join(f"{what} (line {message.body_line + n - 1})" for n, what in repairs[:3])
     more = f" and {len(repairs) - 3} more" if len(repairs) > 3 else ""
-    return Body.of_json(value), (line, "body-repaired", f"body is not strict JSON; read after removing {listed}{more}")
+    note = (line, "body-repaired", f"body is not strict JSON; read after removing {listed}{more}")
+    return Body(json=value, is_json=True, documented=text), note
+
+
+# Comments and blank space before a body: `// Create a user` above the object still makes it JSON.
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
 
 
 def split_request_line(line: str) -> tuple[str | None, str]:

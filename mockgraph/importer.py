@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -459,7 +459,7 @@ class _PageImporter:
             self.note(message.first_line, "bad-status-line", text)
             if not message.first.upper().startswith("HTTP"):  # no status line at all: headers or body
                 message = HttpMessage.parse(block.code or "", block.code_line, status_line=False)
-        body = self._body(message)
+        body = replace(self._body(message), documented=None)  # a response is replayed, never sent
         if status in _NO_BODY_STATUSES and not body.empty:
             self.note(message.first_line, "body-with-no-content", f"a {status} response cannot carry a body; dropped the documented one")
             body = NO_BODY

@@ -7,16 +7,32 @@ explain itself with the nearest routes and what differed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import json
+import re
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
-from .models import Fixture, JsonValue
+from .models import Fixture, Headers, JsonValue
 from .paths import is_placeholder, segments, split_version
 
 # Methods a Graph client can send; anything else is refused before matching.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+#: Request headers Graph's answer depends on, so documented examples differ by them: an upload
+#: fragment's `Content-Range` (202, more to come; 201, the last one), a localised branding's
+#: `Accept-Language`, advanced queries' `ConsistencyLevel`, conditional writes' `If-Match`. Prefer
+#: is matched too, through `Incoming.prefer`.
+MATCHED_HEADERS = (
+    "accept-language",
+    "consistencylevel",
+    "content-language",
+    "content-range",
+    "if-match",
+    "if-none-match",
+    "range",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,7 @@ class Route:
     query_tokens: frozenset[str]
     prefer_tokens: frozenset[str]
     path_tokens: frozenset[str]  # the documented path's segments: example ids tell examples apart
+    header_tokens: frozenset[str] = frozenset()  # the documented MATCHED_HEADERS (see `_header_tokens`)
 
     @property
     def method(self) -> str:
@@ -51,6 +68,8 @@ class Incoming:
     query: str = ""
     json: JsonValue = None  # the parsed body, where it is JSON
     prefer: str = ""  # the Prefer header: `return=representation` and `return=minimal` examples differ
+    # The request's MATCHED_HEADERS, (lower-case name, value) pairs: `FixtureIndex.matched_headers`.
+    headers: Headers = ()
 
 
 @dataclass(frozen=True)
@@ -68,8 +87,12 @@ class Match:
     route: Route
     segments: tuple[str, ...]  # the request's path segments, as compared
     # The only route for the method at this path: the method and path alone chose it, so the body,
-    # query and Prefer header could not have changed the match (callers may remember it by path).
+    # query and headers could not have changed the match (callers may remember it by path).
     unique: bool = False
+    # The examples of the endpoint `route` was chosen from (every route for the method at the
+    # path's most literal leaf): what `Prefer: example=` and `code=` choose from (`choose_example`).
+    candidates: tuple[Route, ...] = ()
+    request: Incoming | None = field(default=None, compare=False)
 
     def __bool__(self) -> bool:
         return True
@@ -104,10 +127,25 @@ class FixtureIndex:
     def __init__(self, fixtures: Mapping[str, Fixture]) -> None:
         self._root = _Node()
         self.routes: list[Route] = []
+        self._header_names: tuple[str, ...] | None = None  # worked out on first use
         for name, fixture in fixtures.items():
             for route in _routes_of(name, fixture):
                 self._insert(route)
         self.fixture_count = len(fixtures)
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        """The MATCHED_HEADERS some fixture documents: only those can change a match."""
+        documented = {token for route in self.routes for token in route.header_tokens if "=" not in token and ":" not in token}
+        return tuple(name for name in MATCHED_HEADERS if name in documented)
+
+    def matched_headers(self, headers: Mapping[str, str]) -> Headers:
+        """What of a request's headers (a case-insensitive mapping, such as aiohttp's) the matcher
+        weighs: the MATCHED_HEADERS that some fixture documents, as (lower-case name, value)."""
+        names = self._header_names
+        if names is None:
+            names = self._header_names = self.header_names
+        return tuple((name, value) for name in names if (value := headers.get(name)) is not None)
 
     def add(self, name: str, fixture: Fixture) -> None:
         """Serve `fixture` as `name` from now on, in place of any fixture of that name."""
@@ -137,6 +175,7 @@ class FixtureIndex:
                 node = node.literals.setdefault(segment, _Node())
         node.routes.append(route)
         self.routes.append(route)
+        self._header_names = None
 
     def match(self, request: Incoming) -> Match | Miss:
         version, path = split_version(request.raw_path)
@@ -147,7 +186,7 @@ class FixtureIndex:
             same_method = [r for r in fitting if r.method == request.method]
             if same_method:
                 route = _nearest_example(same_method, request, version)
-                return Match(route, tuple(wanted), unique=len(same_method) == 1)
+                return Match(route, tuple(wanted), len(same_method) == 1, tuple(same_method), request)
             allowed.update(r.method for r in fitting)
         return Miss(self.nearest(request), tuple(sorted(allowed)))
 
@@ -188,12 +227,14 @@ def _routes_of(name: str, fixture: Fixture) -> Iterable[Route]:
     query = frozenset(_query_tokens(request.query))
     prefer = frozenset(_prefer_tokens(next((v for k, v in request.headers if k.lower() == "prefer"), "")))
     path_tokens = frozenset(segments(request.path))
+    documented = tuple((k.lower(), v) for k, v in request.headers if k.lower() in MATCHED_HEADERS)
+    headers = frozenset(_header_tokens(documented))
     seen: set[tuple[str | None, ...]] = set()
     for template in templates:
         pattern = tuple(None if is_placeholder(s) else seg for s, seg in zip(_raw(template), segments(template)))
         if pattern not in seen:
             seen.add(pattern)
-            yield Route(name, fixture, template, pattern, keys, query, prefer, path_tokens)
+            yield Route(name, fixture, template, pattern, keys, query, prefer, path_tokens, headers)
 
 
 def _raw(template: str) -> list[str]:
@@ -208,32 +249,145 @@ def _params(route: Route, wanted: Sequence[str]) -> dict[str, str]:
     return {raw.strip("{}").strip(): sent for raw, sent, lit in zip(_raw(route.template), wanted, route.pattern) if lit is None}
 
 
-def _nearest_example(routes: list[Route], request: Incoming, version: str | None) -> Route:
-    """Among examples of one endpoint, the one whose documented body, query, Prefer header, path
-    (its example ids) and version are nearest the request's; ties go to the first in name order.
-    An example whose body and query are the request's own is nearest of all (recordings of one
-    endpoint often differ in values only)."""
+def _nearest_example(routes: Sequence[Route], request: Incoming, version: str | None) -> Route:
+    """Among examples of one endpoint, the one whose documented body, query, headers (Prefer and the
+    MATCHED_HEADERS), path (its example ids) and version are nearest the request's; ties go to the
+    first in name order. An example whose body, query and headers are the request's own is nearest
+    of all (recordings of one endpoint often differ in values only), and one that documents the very
+    ids sent beats one documenting others or placeholders."""
     if len(routes) == 1:
         return routes[0]
-    exact = [r for r in routes if r.fixture.request.body.json == request.json and r.fixture.request.query == request.query]
+    path = frozenset(segments(split_version(request.raw_path)[1]))
+    literal = [r for r in routes if r.path_tokens == path]
+    if literal and len(literal) < len(routes):
+        routes = literal  # the ids sent are the ones these examples document
+        if len(routes) == 1:
+            return routes[0]
+    headers = frozenset(_header_tokens(request.headers))
+    exact = [
+        r
+        for r in routes
+        if r.fixture.request.body.json == request.json and r.fixture.request.query == request.query and r.header_tokens == headers
+    ]
     if len(exact) == 1:
         return exact[0]
     routes = exact or routes
     body = frozenset(_shape(request.json))
     query = frozenset(_query_tokens(request.query))
     prefer = frozenset(_prefer_tokens(request.prefer))
-    path = frozenset(segments(split_version(request.raw_path)[1]))
 
     def closeness(route: Route) -> float:
         return (
             _jaccard(body, route.body_keys)
             + _jaccard(query, route.query_tokens)
             + _jaccard(prefer, route.prefer_tokens)
+            + _jaccard(headers, route.header_tokens)
             + _jaccard(path, route.path_tokens)
             + 0.1 * (route.version == version)
         )
 
     return max(routes, key=closeness)
+
+
+# ------------------------------------------------------------------------ choosing an example
+
+
+@dataclass(frozen=True)
+class Unchosen:
+    """`Prefer: example=` or `code=` chose no example of the endpoint: why, and the examples (or
+    statuses) the request could choose instead. Falsy, like a Miss; the answer is a 400."""
+
+    message: str
+    choices: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def preference(prefer: str) -> tuple[str | None, str | None]:
+    """The `example=` and `code=` preferences of a Prefer header (RFC 7240: comma-separated,
+    values optionally quoted, parameters after `;`), as (example, code); None where absent."""
+    found: dict[str, str] = {}
+    for part in prefer.split(","):
+        name, equals, value = part.partition("=")
+        name = name.strip().casefold()
+        if equals and name in ("example", "code") and name not in found:
+            found[name] = value.partition(";")[0].strip().strip('"').strip()
+    return found.get("example"), found.get("code")
+
+
+def choose_example(match: Match, prefer: str) -> Route | Unchosen:
+    """The route that answers `match`'s request given its Prefer header: the matcher's own choice,
+    unless `example=<name>` (an example's annotation name, or its fixture's name) or `code=<status>`
+    picks another of the endpoint's examples (both together: an example with that name and status).
+    Several fitting examples: the nearest. None: an Unchosen listing what would have fitted."""
+    example, code = preference(prefer) if prefer else (None, None)
+    if example == "":
+        example = None
+    if example is None and code is None:
+        return match.route
+    routes = list(match.candidates) or [match.route]
+    if example is not None:
+        routes = [r for r in routes if _named(r, example)]
+        if not routes:
+            names = example_labels(match.candidates or (match.route,))
+            return Unchosen(f"No example named {example!r} answers this request; it matches {_listed(names)}.", names)
+    if code is not None:
+        fitting = [r for r in routes if str(r.fixture.response.status) == code]
+        if not fitting:
+            codes = tuple(sorted({str(r.fixture.response.status) for r in routes}))
+            which = f"example {example!r}" if example is not None else "this request"
+            return Unchosen(f"No example of status {code!r} answers {which}; documented: {', '.join(codes)}.", codes)
+        routes = fitting
+    if match.route in routes:
+        return match.route
+    if len(routes) == 1 or match.request is None:
+        return routes[0]
+    return _nearest_example(routes, match.request, split_version(match.request.raw_path)[0])
+
+
+def example_labels(routes: Sequence[Route]) -> tuple[str, ...]:
+    """What `Prefer: example=` calls each of `routes` so that it picks that one alone: its
+    annotation name where no other route answers to it, else the shortest end of its fixture's
+    name (`recent_notebooks-2`, `beta/page/recent_notebooks`) that only it has."""
+    return tuple(dict.fromkeys(_label(route, routes) for route in routes))
+
+
+def _label(route: Route, routes: Sequence[Route]) -> str:
+    parts = route.name.removesuffix(".json").split("/")
+    tried = [route.fixture.source.example] if route.fixture.source.example else []
+    tried += ["/".join(parts[k:]) for k in range(len(parts) - 1, -1, -1)]
+    for label in tried:
+        if [r.name for r in routes if _named(r, label)] == [route.name]:
+            return label
+    return route.name.removesuffix(".json")
+
+
+def _named(route: Route, wanted: str) -> bool:
+    """Whether `Prefer: example=<wanted>` names the route: its annotation name, its fixture's name
+    or an end of it at a `/` (`.json` optional), compared without case."""
+    wanted = wanted.casefold().removesuffix(".json")
+    name = route.name.casefold().removesuffix(".json")
+    return wanted == route.fixture.source.example.casefold() or name == wanted or name.endswith("/" + wanted)
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(repr(n) for n in names) if names else "no named example"
+
+
+def signature(request: Incoming) -> Hashable:
+    """All the matcher sees of a request: two requests of one signature reach the same example,
+    whatever the rules, so only `Prefer: example=` can tell their examples apart."""
+    version, path = split_version(request.raw_path)
+    return (
+        request.method,
+        version,
+        tuple(segments(path)),
+        frozenset(_query_tokens(request.query)),
+        json.dumps(request.json, sort_keys=True),
+        frozenset(_header_tokens(request.headers)),
+        frozenset(_prefer_tokens(request.prefer)),
+    )
 
 
 def _shape(value: Any, prefix: str = "") -> Iterator[str]:
@@ -262,9 +416,33 @@ def _query_tokens(query: str) -> Iterator[str]:
 
 
 def _prefer_tokens(prefer: str) -> Iterator[str]:
+    """Prefer's preferences, less `example=` and `code=`, which choose an example, not match one."""
     for part in prefer.split(","):
-        if part.strip():
-            yield part.strip().casefold()
+        token = part.strip().casefold()
+        if token and not token.startswith(("example=", "code=")):
+            yield token
+
+
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+def _header_tokens(headers: Headers) -> Iterator[str]:
+    """`Accept-Language: fr-FR` -> accept-language, accept-language=fr-fr; each item of a list
+    value its own token, parameters (`;q=0.8`) left out. An upload fragment's Content-Range also
+    says whether it is the last (`content-range:last`) or more follow (`content-range:more`), so a
+    client's own ranges find the 202 or the 201 example."""
+    for name, value in headers:
+        name = name.lower()
+        yield name
+        folded = " ".join(value.split()).casefold()
+        yield f"{name}={folded}"
+        if name == "content-range":
+            if m := _CONTENT_RANGE.fullmatch(folded):
+                yield f"{name}:last" if m[3] != "*" and int(m[2]) + 1 == int(m[3]) else f"{name}:more"
+        elif "," in folded or ";" in folded:
+            for item in folded.split(","):
+                if item := item.partition(";")[0].strip():
+                    yield f"{name}={item}"
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

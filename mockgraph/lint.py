@@ -11,6 +11,7 @@ from typing import Any
 
 from .differ import checker_for, json_pointer
 from .importer import Diagnostic, Progress, import_paths
+from .lenientjson import json_repairs
 from .models import Finding, Fixture
 
 
@@ -25,12 +26,32 @@ class LintedExample:
 
 
 def lint_fixture(fixture: Fixture) -> tuple[Finding, ...]:
-    """The contract breaks of a fixture's own documented request body."""
+    """The contract breaks of a fixture's own documented request body, and a body that is JSON
+    only to a lenient reader (what a client copies from the page, a server refuses)."""
     body = fixture.request.body
-    checker = checker_for(fixture)
-    if not body.is_json or checker is None:
+    if not body.is_json:
         return ()
-    return checker.check(body.json) + tuple(_time_ranges(body.json))
+    lenient = tuple(_lenient(body.documented)) if body.documented is not None else ()
+    checker = checker_for(fixture)
+    if checker is None:
+        return lenient
+    return lenient + checker.check(body.json) + tuple(_time_ranges(body.json))
+
+
+def _lenient(documented: str) -> Iterator[Finding]:
+    repairs = json_repairs(documented)
+    if not repairs:
+        return
+    listed = ", ".join(f"{what} (body line {line})" for line, what in repairs[:3])
+    more = f" and {len(repairs) - 3} more" if len(repairs) > 3 else ""
+    yield Finding(
+        "json",
+        "warning",
+        "",
+        "strict JSON",
+        f"{listed}{more}",
+        f"the documented request body is JSON only to a lenient reader ({listed}{more}); a server refuses it as written",
+    )
 
 
 def why_unchecked(fixture: Fixture) -> str | None:

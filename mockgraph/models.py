@@ -51,6 +51,9 @@ class Body:
     json: JsonValue = None
     text: str | None = None
     is_json: bool = False
+    # The text as documented, where that is JSON only to a lenient reader (comments, trailing
+    # commas): `json` holds what a client really sends, this what the page says, for lint.
+    documented: str | None = field(default=None, compare=False)
 
     @classmethod
     def of_json(cls, value: JsonValue) -> Body:
@@ -150,8 +153,9 @@ def type_key(name: str) -> str:
     return name.lstrip("#").lower().removeprefix("microsoft.graph.")
 
 
-# range: doc lint only; throttle: a retry before the Retry-After of a throttled answer had elapsed
-FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range", "throttle")
+# range and json (a request body that is JSON only to a lenient reader): doc lint only; throttle: a
+# retry before the Retry-After of a throttled answer had elapsed
+FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range", "json", "throttle")
 SEVERITIES = ("error", "warning", "info")
 
 

@@ -18,10 +18,10 @@ from .config import Settings
 from .differ import ContractChecker, checker_for
 from .errors import BodyError
 from .exchange import Answer, Request, graph_error
-from .index import FixtureIndex, Incoming, Miss, Route
+from .index import FixtureIndex, Incoming, Miss, Route, Unchosen, choose_example
 from .journal import contract_summary, finding_to_json
 from .jsonbody import parse_json_body
-from .models import Body, Finding, Fixture, FixtureResponse, JsonValue
+from .models import Body, Finding, Fixture, FixtureResponse, Headers, JsonValue
 from .recorder import RECORDED_KIND
 from .redact import Redactor
 
@@ -67,11 +67,11 @@ class Lookup:
         self.redactor = redactor
         self.recorded = any(route.fixture.source.kind == RECORDED_KIND for route in index.routes)
 
-    def incoming(self, method: str, path: str, query: str, payload: JsonValue = None, prefer: str = "") -> Incoming:
+    def incoming(self, method: str, path: str, query: str, payload: JsonValue = None, prefer: str = "", headers: Headers = ()) -> Incoming:
         if not self.recorded:
-            return Incoming(method, path, query, payload, prefer)
+            return Incoming(method, path, query, payload, prefer, headers)
         r = self.redactor
-        return Incoming(method, r.path(path), r.query(query), r.json(payload), prefer)
+        return Incoming(method, r.path(path), r.query(query), r.json(payload), prefer, headers)
 
     def add(self, name: str, fixture: Fixture) -> None:
         self.index.add(name, fixture)
@@ -88,14 +88,15 @@ class FixtureAnswerer:
         self.strict = settings.strict
         self._responses = {route.name: prepare_response(route.fixture.response) for route in lookup.index.routes}
         self._checkers: dict[str, ContractChecker | None] = {}  # made on first use; one a fixture
-        self._answers: dict[tuple[str, str, str, str, bytes], Answer] = {}
+        self._answers: dict[tuple[str, str, str, str, Headers, bytes], Answer] = {}
         self._matches: dict[tuple[str, str, str], Route] = {}  # (method, target, Prefer)
         self._clean: dict[tuple[str, bool], Answer] = {}  # by (fixture, checked): see `_answer_for`
 
     async def answer(self, request: Request) -> Answer | None:
         headers = request.headers
         content_type, prefer = headers.get("Content-Type", ""), headers.get("Prefer", "")
-        key = (request.method, request.target, content_type, prefer, request.body)
+        matched = self.lookup.index.matched_headers(headers)  # those that tell examples apart
+        key = (request.method, request.target, content_type, prefer, matched, request.body)
         answer = self._answers.get(key)
         if answer is not None:
             return answer
@@ -105,9 +106,11 @@ class FixtureAnswerer:
                 payload = parse_json_body(request.body)
             except BodyError as exc:  # not JSON, too deep, numbers or strings JSON cannot carry
                 return graph_error(request, 400, "BadRequest", exc.message)
-        route = self._route(request, prefer, payload)
+        route = self._route(request, prefer, matched, payload)
         if route is None:
             return None
+        if isinstance(route, Unchosen):
+            return graph_error(request, 400, "BadRequest", route.message, choices=list(route.choices))
         checker = self._checker(route) if payload is not None else None
         findings = checker.check(payload) if checker is not None else ()
         if self.strict and any(f.severity == "error" for f in findings):
@@ -127,7 +130,7 @@ class FixtureAnswerer:
         self._matches.clear()
         self._clean.clear()
 
-    def _remember(self, key: tuple[str, str, str, str, bytes], answer: Answer) -> None:
+    def _remember(self, key: tuple[str, str, str, str, Headers, bytes], answer: Answer) -> None:
         """Keep an answer for the next identical request; bounded in count and body size."""
         if len(key[-1]) > MEMO_BODY_BYTES:
             return
@@ -141,21 +144,24 @@ class FixtureAnswerer:
             self._checkers[route.name] = checker_for(route.fixture, self.severity)
         return self._checkers[route.name]
 
-    def _route(self, request: Request, prefer: str, payload: JsonValue) -> Route | None:
-        """The route that answers; remembered by method, target and Prefer where no other route
-        competes for it, so that requests differing only in their body skip the match."""
+    def _route(self, request: Request, prefer: str, matched: Headers, payload: JsonValue) -> Route | Unchosen | None:
+        """The route that answers (or why `Prefer: example=`/`code=` chose none); remembered by
+        method, target and Prefer where no other route competes for it, so that requests differing
+        only in their body or headers skip the match."""
         key = (request.method, request.target, prefer)
         route = self._matches.get(key)
         if route is not None:
             return route
-        outcome = self.lookup.index.match(self.lookup.incoming(request.method, request.path, request.query, payload, prefer))
+        incoming = self.lookup.incoming(request.method, request.path, request.query, payload, prefer, matched)
+        outcome = self.lookup.index.match(incoming)
         if isinstance(outcome, Miss):
             return None
-        if outcome.unique:
+        chosen = choose_example(outcome, prefer)
+        if outcome.unique and isinstance(chosen, Route):
             if len(self._matches) >= MEMO_MATCHES:
                 self._matches.pop(next(iter(self._matches)))
-            self._matches[key] = outcome.route
-        return outcome.route
+            self._matches[key] = chosen
+        return chosen
 
     def _answer_for(self, name: str, parsed: bool, checked: bool, findings: tuple[Finding, ...]) -> Answer:
         """A fixture's answer depends on the findings alone, so every payload without findings (the

@@ -13,27 +13,29 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from .config import Settings
 from .differ import json_pointer
 from .errors import FixtureError
 from .fixturefile import load_fixtures
-from .index import FixtureIndex
+from .index import FixtureIndex, Incoming, Match, Route, Unchosen, choose_example, example_labels, signature
 from .journal import JournalEntry, counted
 from .models import Finding, Fixture, Headers
 from .replay import encode_body
 from .server import create_server, running
 
 #: Why a fixture failed: its own answer differs (status, body); no fixture answered (unmatched);
-#: another fixture answered (other-fixture), one whose documented request is the same
-#: (indistinguishable); the request could not be sent or answered at all (error).
+#: another fixture answered (other-fixture), one whose documented request is the same to the
+#: matcher (indistinguishable: left only where `Prefer: example=` cannot choose it either); the
+#: request could not be sent or answered at all (error).
 REASONS = ("status", "body", "unmatched", "other-fixture", "indistinguishable", "error")
 
 # Headers that frame the message or the connection. aiohttp sets its own; a documented one (the
@@ -54,6 +56,9 @@ class FixtureResult:
     passed: bool
     reason: str = ""  # one of REASONS where it failed
     message: str = ""  # what differed, on one line
+    # How its request was told apart, where the documented request alone cannot be: another
+    # fixture's documented request is the same, so verify sent `Prefer: example=<label>`.
+    chosen: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,11 @@ class VerifyResult:
     @property
     def failures(self) -> tuple[FixtureResult, ...]:
         return tuple(r for r in self.results if not r.passed)
+
+    @property
+    def chosen(self) -> tuple[FixtureResult, ...]:
+        """Fixtures that passed only when asked for by name: their documented request is another's."""
+        return tuple(r for r in self.results if r.passed and r.chosen)
 
 
 @dataclass(frozen=True)
@@ -115,8 +125,11 @@ async def verify(fixtures: Mapping[str, Fixture], settings: Settings | None = No
     # answered each, and with what findings.
     given = settings or Settings()
     served = Settings(severity=given.severity, max_body_bytes=given.max_body_bytes, journal_limit=len(fixtures))
-    requests = {name: _documented_request(fixture) for name, fixture in fixtures.items()}
-    server = create_server(FixtureIndex(fixtures), served)
+    index = FixtureIndex(fixtures)
+    signatures = {name: signature(_incoming(index, fixture)) for name, fixture in fixtures.items()}
+    chosen = _chosen(index, fixtures, signatures)
+    requests = {name: _documented_request(fixture, chosen.get(name, "")) for name, fixture in fixtures.items()}
+    server = create_server(index, served)
     replies: dict[str, _Reply] = {}
     async with running(server) as base_url:
         urls = {name: URL(base_url + request.target) for name, request in requests.items()}
@@ -137,7 +150,9 @@ async def verify(fixtures: Mapping[str, Fixture], settings: Settings | None = No
         async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
             await asyncio.gather(*(worker(session) for _ in range(min(concurrency, len(targets)))))
         answered = _attribute(targets, server.journal)
-    results = tuple(_result(name, fixture, replies[name], answered.get(name), requests) for name, fixture in fixtures.items())
+    results = tuple(
+        _result(name, fixture, replies[name], answered.get(name), signatures, chosen.get(name, "")) for name, fixture in fixtures.items()
+    )
     notes = {name: entry.findings for name, entry in answered.items() if entry.fixture == name and entry.findings}
     return VerifyResult(results, {name: notes[name] for name in fixtures if name in notes})
 
@@ -146,6 +161,13 @@ def render_verify(result: VerifyResult, notes: bool = True) -> str:
     """One line per failure, one per fixture with contract notes (with `notes`), their count, and
     last `N passed, M failed`."""
     lines = [f"{r.name}: fail: {r.reason}: {r.message}" for r in result.failures]
+    if result.chosen:
+        if notes:
+            lines.extend(f"{r.name}: note: reachable with Prefer: example={r.chosen} ({r.message})" for r in result.chosen)
+        lines.append(
+            f"{counted(len(result.chosen), 'fixture')} reachable only with Prefer: example=... "
+            "(documented requests that are another example's; not failures)"
+        )
     if result.notes:
         if notes:
             lines.extend(f"{name}: note: {_note(findings)}" for name, findings in result.notes.items())
@@ -158,10 +180,55 @@ def render_verify(result: VerifyResult, notes: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _documented_request(fixture: Fixture) -> _Request:
+def _incoming(index: FixtureIndex, fixture: Fixture) -> Incoming:
+    """A fixture's documented request as the matcher sees it once the server has read it."""
+    r = fixture.request
+    headers = CIMultiDict(r.headers)
+    return Incoming(
+        r.method.upper(),
+        (f"/{r.version}" if r.version else "") + r.path,
+        r.query,
+        r.body.json if r.body.is_json else None,
+        headers.get("Prefer", ""),
+        index.matched_headers(headers),
+    )
+
+
+def _chosen(index: FixtureIndex, fixtures: Mapping[str, Fixture], signatures: Mapping[str, Hashable]) -> dict[str, str]:
+    """Fixture name -> the `Prefer: example=` label that reaches it, for each fixture whose
+    documented request the matcher hands to another fixture with the very same request: no rule
+    can tell those apart, but a client can choose, and verify chooses as a client would."""
+    chosen: dict[str, str] = {}
+    for name, fixture in fixtures.items():
+        incoming = _incoming(index, fixture)
+        match = index.match(incoming)
+        if not isinstance(match, Match) or match.route.name == name or signatures.get(match.route.name) != signatures[name]:
+            continue
+        for route, label in zip(match.candidates, example_labels(match.candidates)):
+            if route.name == name and _route_of(choose_example(match, _with_example(incoming.prefer, label))) == name:
+                chosen[name] = label
+                break
+    return chosen
+
+
+def _route_of(chosen: Route | Unchosen) -> str:
+    return chosen.name if isinstance(chosen, Route) else ""
+
+
+def _with_example(prefer: str, label: str) -> str:
+    """The documented Prefer header with `example=<label>` added (quoted where it must be)."""
+    value = label if label and all(c.isalnum() or c in "-_.!#$%&'*+^`|~/" for c in label) else f'"{label}"'
+    return f"{prefer}, example={value}" if prefer.strip() else f"example={value}"
+
+
+def _documented_request(fixture: Fixture, chosen: str = "") -> _Request:
     r = fixture.request
     target = (f"/{r.version}" if r.version else "") + r.path + (f"?{r.query}" if r.query else "")
     headers = tuple((name, value) for name, value in r.headers if name.lower() not in _NOT_SENT)
+    if chosen:
+        prefer = next((value for name, value in headers if name.lower() == "prefer"), "")
+        headers = tuple((name, value) for name, value in headers if name.lower() != "prefer")
+        headers += (("Prefer", _with_example(prefer, chosen)),)
     # A page may leave the Content-Type out; a client sending JSON never does, and without it the
     # server neither parses the body nor matches by it.
     if r.body.is_json and not any(name.lower() == "content-type" for name, _ in headers):
@@ -188,18 +255,23 @@ def _attribute(targets: Mapping[tuple[str, str], Sequence[str]], journal: Iterab
     return {name: entry for key, names in targets.items() if len(entries[key]) == len(names) for name, entry in zip(names, entries[key])}
 
 
-def _result(name: str, fixture: Fixture, reply: _Reply, entry: JournalEntry | None, requests: Mapping[str, _Request]) -> FixtureResult:
+def _result(
+    name: str, fixture: Fixture, reply: _Reply, entry: JournalEntry | None, signatures: Mapping[str, Hashable], chosen: str
+) -> FixtureResult:
     if reply.error:
         return FixtureResult(name, False, "error", reply.error)
     difference = _difference(fixture, reply)
     if difference is None:
+        if chosen:
+            same = sorted(other for other, key in signatures.items() if key == signatures[name] and other != name)
+            return FixtureResult(name, True, message=f"its documented request is also {', '.join(same)}'s", chosen=chosen)
         return FixtureResult(name, True)
     reason, message = difference
     if entry is not None and entry.fixture is None:
         return FixtureResult(name, False, "unmatched", f"got {reply.status} {_graph_error(reply.body)}")
     if entry is not None and entry.fixture is not None and entry.fixture != name:
         other = entry.fixture
-        if requests[other] == requests[name]:
+        if signatures.get(other) == signatures[name]:
             return FixtureResult(name, False, "indistinguishable", f"answered by {other}, whose documented request is the same; {message}")
         return FixtureResult(name, False, "other-fixture", f"answered by {other}; {message}")
     return FixtureResult(name, False, reason, message)

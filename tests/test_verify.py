@@ -15,7 +15,7 @@ from mockgraph.errors import FixtureError
 from mockgraph.fixturefile import load_fixtures, save_fixture
 from mockgraph.models import Contract, Property
 from mockgraph.server import MockServer
-from mockgraph.verify import render_verify, run_verify, verify
+from mockgraph.verify import _difference, _Reply, render_verify, run_verify, verify
 from support import FIXTURES_DIR, SEED_NAME, make_fixture
 
 SEED = SEED_NAME
@@ -59,26 +59,23 @@ class TestBundled:
 
 
 class TestFailures:
-    async def test_identical_requests_are_indistinguishable(self):
-        """Two examples with the same request: the second fails as indistinguishable, naming the first."""
+    async def test_identical_requests_are_chosen_by_name(self):
+        """Two examples with the same request: the second is sent with `Prefer: example=` and passes, with a note."""
         fixtures = {
             "a.json": make_fixture("POST", "/me/events", body={"subject": "x"}, response={"id": "1"}),
             "b.json": make_fixture("POST", "/me/events", body={"subject": "x"}, response={"id": "2"}),
         }
         result = await verify(fixtures)
-        assert outcomes(result) == [("a.json", True, ""), ("b.json", False, "indistinguishable")]
-        assert result.failures[0].message == (
-            'answered by a.json, whose documented request is the same; body at /id: expected "2", got "1"'
-        )
+        assert outcomes(result) == [("a.json", True, ""), ("b.json", True, "")]
+        assert [(r.name, r.chosen) for r in result.chosen] == [("b.json", "b")]
+        lines = render_verify(result).splitlines()
+        assert "b.json: note: reachable with Prefer: example=b (its documented request is also a.json's)" in lines
+        assert lines[-1] == "2 passed, 0 failed"
 
-    async def test_json_bodies_compare_by_type(self):
+    def test_json_bodies_compare_by_type(self):
         """JSON bodies compare by type as well as value: true is not 1."""
-        fixtures = {
-            "a.json": make_fixture("GET", "/me", status=200, response={"n": 1}),
-            "b.json": make_fixture("GET", "/me", status=200, response={"n": True}),
-        }
-        result = await verify(fixtures)
-        assert result.failures[0].message.endswith("body at /n: expected true, got 1")
+        fixture = make_fixture("GET", "/me", status=200, response={"n": True})
+        assert _difference(fixture, _Reply(200, b'{"n": 1}')) == ("body", "body at /n: expected true, got 1")
 
     async def test_another_fixture_answers(self):
         """A request that another example's literal route takes fails as other-fixture, naming it."""
@@ -137,14 +134,11 @@ class TestFailures:
     def test_failures_exit_1(self, tmp_path):
         """Failures are printed one a line, named by file, and the exit status is 1."""
         save_fixture(make_fixture("GET", "/me", status=200, response={"id": "1"}), tmp_path / "a.json")
-        save_fixture(make_fixture("GET", "/me", status=404, response={"error": {}}), tmp_path / "b.json")
+        save_fixture(make_fixture("DELETE", "/me/events/1", status=204, response={"id": "1"}), tmp_path / "b.json")
         out = io.StringIO()
         assert run_verify(tmp_path, out) == 1
         assert out.getvalue().splitlines() == [
-            (
-                f"{tmp_path.as_posix()}/b.json: fail: indistinguishable: answered by {tmp_path.as_posix()}/a.json, "
-                "whose documented request is the same; expected status 404, got 200"
-            ),
+            f'{tmp_path.as_posix()}/b.json: fail: body: body: expected {{"id": "1"}}, got nothing',
             "1 passed, 1 failed",
         ]
 
@@ -157,7 +151,7 @@ class TestCommandLine:
         save_fixture(make_fixture("GET", "/me", status=200, response={"id": "1"}), tmp_path / "a.json")
         assert main(["verify", str(tmp_path)]) == 0
         assert capsys.readouterr().out.splitlines()[-1] == "1 passed, 0 failed"
-        save_fixture(make_fixture("GET", "/me", status=404, response={"error": {}}), tmp_path / "b.json")
+        save_fixture(make_fixture("DELETE", "/me/events/1", status=204, response={"id": "1"}), tmp_path / "b.json")
         assert main(["verify", "--quiet", str(tmp_path)]) == 1
         assert capsys.readouterr().out.splitlines()[-1] == "1 passed, 1 failed"
         assert main(["verify", str(tmp_path / "nope")]) == 2

@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_replay.py
 	$(BIN)/python benchmarks/bench_plugin.py
 	$(BIN)/python benchmarks/bench_forward.py
+	$(BIN)/python benchmarks/bench_protocol.py
 	$(BIN)/python benchmarks/bench_import.py
 
 clean:

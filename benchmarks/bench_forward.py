@@ -88,8 +88,8 @@ def _run(rounds: int, seconds: float) -> str:
                     order = list(targets) if number % 2 == 0 else list(reversed(targets))
                     for load, connections in LOADS:
                         for label in order:
-                            _load(targets[label], request, connections, seconds / 4)  # warm-up
-                            result = _load(targets[label], request, connections, seconds)
+                            run_load(targets[label], request, connections, seconds / 4)  # warm-up
+                            result = run_load(targets[label], request, connections, seconds)
                             results.setdefault((load, label), []).append(result)
                     print(f"round {number + 1}/{rounds} done", flush=True)
                 if len(list((work / "fixtures").rglob("*.json"))) != 1:
@@ -97,9 +97,10 @@ def _run(rounds: int, seconds: float) -> str:
     return _report(results, rounds, seconds)
 
 
-def _load(server: Server, request: Path, connections: int, seconds: float) -> LoadResult:
+def run_load(server: Server, request: Path, connections: int, seconds: float, status: int = 201) -> LoadResult:
+    """One load run of benchmarks/loadgen.py against `server`, in a process of its own."""
     command = [
-        sys.executable, str(HERE / "loadgen.py"), "--host", server.host, "--port", str(server.port), "--status", "201",
+        sys.executable, str(HERE / "loadgen.py"), "--host", server.host, "--port", str(server.port), "--status", str(status),
         "--connections", str(connections), "--seconds", str(seconds), "--request-file", str(request),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, preexec_fn=child_setup(None))
@@ -119,19 +120,19 @@ def _report(results: dict[tuple[str, str], list[LoadResult]], rounds: int, secon
         for label in ("direct", "forwarded"):
             runs = results[(load, label)]
             lines.append(
-                f"{load:<28} {label:<10} {_median(r.rps for r in runs):>8,.0f} "
-                f"{_median(r.p50_ms for r in runs):>8.3f} {_median(r.p99_ms for r in runs):>8.3f}"
+                f"{load:<28} {label:<10} {median(r.rps for r in runs):>8,.0f} "
+                f"{median(r.p50_ms for r in runs):>8.3f} {median(r.p99_ms for r in runs):>8.3f}"
             )
     lines.append("")
     for load, _ in LOADS:
         pairs = list(zip(results[(load, "direct")], results[(load, "forwarded")]))
-        ratio = _median(f.rps / d.rps for d, f in pairs)
-        added = _median((f.p50_ms - d.p50_ms) * 1000 for d, f in pairs)
+        ratio = median(f.rps / d.rps for d, f in pairs)
+        added = median((f.p50_ms - d.p50_ms) * 1000 for d, f in pairs)
         lines.append(f"{load}: forwarded/direct throughput {ratio:.2f}x; p50 latency added {added:,.0f} us")
     return "\n".join(lines)
 
 
-def _median(values) -> float:
+def median(values) -> float:
     return statistics.median(list(values))
 
 

@@ -138,6 +138,8 @@ class Contract:
     inferred: bool = False
     properties: tuple[Property, ...] = ()
     types: tuple[TypeDef, ...] = ()
+    # A response contract only: the answer is a collection, `{"value": [...]}` of the documented type.
+    collection: bool = False
 
     def type_named(self, name: str) -> TypeDef | None:
         """The nested type called `name` (any case, with or without the microsoft.graph prefix)."""
@@ -150,8 +152,9 @@ def type_key(name: str) -> str:
     return name.lstrip("#").lower().removeprefix("microsoft.graph.")
 
 
-# range: doc lint only; throttle: a retry before the Retry-After of a throttled answer had elapsed
-FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range", "throttle")
+# range: doc lint only; throttle: a retry before the Retry-After of a throttled answer had elapsed;
+# status: drift only, the real service answered another status than the documented one
+FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range", "throttle", "status")
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -168,8 +171,21 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Drift:
+    """How a recorded answer differs from the documented fixture of the same operation: real
+    traffic telling where the documentation is wrong. Shapes are compared, never values."""
+
+    fixture: str  # the documented fixture's name
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
 class Fixture:
     source: Source
     request: FixtureRequest
     response: FixtureResponse
     contract: Contract = Contract()
+    # The documented shape of the answer (the response type's table); None where the page names no
+    # response type, and in fixtures written before response contracts existed.
+    response_contract: Contract | None = None
+    drift: Drift | None = None  # a recording's differences from its documented fixture

@@ -20,7 +20,7 @@ from threading import Lock
 from .differ import ContractChecker
 from .models import Contract, Finding, Fixture, JsonValue, Property, TypeDef, type_key
 
-__all__ = ["checker_contract", "response_checker", "response_findings"]
+__all__ = ["checker_contract", "documented_response_findings", "response_checker", "response_findings"]
 
 _CACHE_SIZE = 4096
 # (id(fixture), severities) -> (the fixture, kept so that its id is not reused while cached; its checker)
@@ -76,3 +76,13 @@ def checker_contract(contract: Contract) -> Contract:
     types = (item, *(t for t in contract.types if type_key(t.name) != type_key(name)))
     value = Property("value", name, collection=True, description="the collection's items")
     return Contract(type=None, truncated=contract.truncated, inferred=contract.inferred, properties=(value,), types=types)
+
+
+def documented_response_findings(fixture: Fixture) -> tuple[Finding, ...]:
+    """Where a fixture's documented answer breaks its own response contract (its response type's
+    table): the documentation contradicting itself. Only errors and warnings; () where the fixture
+    has no response contract or no JSON answer."""
+    body = fixture.response.body
+    if fixture.response_contract is None or not body.is_json:
+        return ()
+    return tuple(f for f in response_findings(fixture, body.json) if f.severity != "info")

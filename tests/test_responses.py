@@ -114,3 +114,26 @@ class TestResponseFindings:
         """A fixture whose answer is not JSON and names no type has nothing to check against."""
         fixture = replace(user_fixture(), response=FixtureResponse(204), response_contract=None)
         assert response_findings(fixture, {"a": 1}) == ()
+
+
+class TestDocumentationChecks:
+    def test_lint_reports_response_examples_that_break_their_own_table(self) -> None:
+        """`mockgraph lint` lists a documented response that contradicts its type's table, with pointers."""
+        from mockgraph.lint import lint_pages
+        from support import DOCS_DIR
+
+        linted, _ = lint_pages([DOCS_DIR / "api-reference/v1.0/api/onlinemeeting-createorget.md"], root=DOCS_DIR)
+        (response,) = [x for x in linted if x.name.endswith("(response)")]
+        assert [(f.kind, f.path) for f in response.findings] == [("format", "/joinWebUrl")]
+
+    def test_verify_notes_them_without_failing(self) -> None:
+        """`mockgraph verify` notes such fixtures; the last line still counts passes and failures."""
+        import io
+
+        from mockgraph.verify import run_verify
+
+        out = io.StringIO()
+        assert run_verify(BUNDLED, out) == 0
+        lines = out.getvalue().splitlines()
+        assert any(line.endswith("create-or-get-onlinemeeting.json: note: response: 1 format finding at /joinWebUrl") for line in lines)
+        assert lines[-1] == "66 passed, 0 failed"

@@ -101,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--config", type=Path, help="settings file (severities, max-body-bytes)")
     verify.add_argument("--quiet", action="store_true", help="failures and counts only, not each contract note")
     verify.set_defaults(run=_verify)
+    _drift_and_coverage_commands(commands)
     return parser
 
 
@@ -334,3 +335,98 @@ async def _run_until_signalled(server: MockServer, settings: Settings) -> None:
             loop.add_signal_handler(signum, stop.set)
         await stop.wait()
         print("mockgraph stopped", flush=True)
+
+
+# ------------------------------------------------------------------ drift and coverage (issue 18)
+
+
+def _drift_and_coverage_commands(commands: argparse._SubParsersAction) -> None:
+    drift = commands.add_parser("drift", help="compare the fixtures' answers with a real Graph's (or anything that plays it)")
+    drift.add_argument("fixtures", type=Path, metavar="FIXTURES_DIR", help="a folder of fixtures")
+    drift.add_argument("--upstream", required=True, help="where to send the requests, e.g. https://graph.microsoft.com")
+    drift.add_argument("--token-env", metavar="NAME", help="environment variable holding a bearer token to send")
+    drift.add_argument("--allow-writes", action="store_true", help="also send POST, PATCH, PUT and DELETE (they may change data)")
+    drift.add_argument("--concurrency", type=_jobs, default=8, help="requests in flight at most (default: 8)")
+    drift.add_argument("--timeout", type=_seconds, default=30.0, help="seconds each request may take (default: 30)")
+    drift.add_argument("--redact", action="append", metavar="NAME", help="also redact this header or field name (repeatable)")
+    _report_options(drift)
+    drift.set_defaults(run=_drift)
+
+    cov = commands.add_parser("coverage", help="which documented operations the journals exercised")
+    cov.add_argument("journals", nargs="+", type=Path, metavar="JOURNAL", help="JSON Lines journals (serve --journal)")
+    cov.add_argument("--fixtures", type=Path, required=True, help="the fixtures folder the journals' server answered from")
+    cov.add_argument("--format", choices=FORMATS, help="report format (default: from --output's extension, else text)")
+    cov.add_argument("--output", type=Path, help="write the report here instead of to stdout")
+    cov.set_defaults(run=_coverage)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
+def _drift(args: argparse.Namespace) -> int:
+    import os
+
+    from .drift import drift
+    from .redact import Redactor
+
+    token = None
+    if args.token_env:
+        token = os.environ.get(args.token_env)
+        if not token:
+            raise MockgraphError(f"--token-env {args.token_env}: no such environment variable, or it is empty")
+    folder = scan_fixtures(args.fixtures)
+    if not folder.fixtures:
+        raise MockgraphError(f"{args.fixtures}: holds no fixture files")
+    redactor = Redactor(args.redact or ())
+    report = asyncio.run(
+        drift(
+            folder.fixtures,
+            args.upstream,
+            token=token,
+            allow_writes=args.allow_writes,
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+            redactor=redactor,
+        )
+    )
+    cases = report.cases
+    fmt = args.format or (FORMAT_BY_SUFFIX.get(args.output.suffix.lower()) if args.output else None) or "text"
+    color = args.output is None and fmt == "text" and sys.stdout.isatty()
+    text = render(cases, fmt, title=f"mockgraph drift against {redactor.text(args.upstream)}", color=color, per_request=True)
+    if fmt == "json":  # the outcome of each request, and the counts, which the contract report does not know
+        data = json.loads(text)
+        for entry, result in zip(data["requests"], report.results):
+            entry["outcome"] = result.outcome
+        data["drift"] = {k: report.count(k) for k in ("same", "drifted", "failed", "skipped")}
+        text = json.dumps(data, indent=2) + "\n"
+    elif fmt == "text":
+        text += report.summary() + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(args.output, text)
+    print(f"mockgraph drift: {report.summary()}", file=sys.stderr)
+    return int(report.drifted)
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from .coverage import coverage, render
+
+    fixtures = scan_fixtures(args.fixtures).fixtures
+    entries = [entry for journal in args.journals for entry in read_journal(journal)]
+    result = coverage(fixtures, entries)
+    fmt = args.format or (FORMAT_BY_SUFFIX.get(args.output.suffix.lower()) if args.output else None) or "text"
+    text = render(result, fmt)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(args.output, text)
+    print(f"mockgraph coverage: {result.summary()}", file=sys.stderr)
+    return 0

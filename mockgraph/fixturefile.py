@@ -20,6 +20,8 @@ from .models import (
     NO_BODY,
     Body,
     Contract,
+    Drift,
+    Finding,
     Fixture,
     FixtureRequest,
     FixtureResponse,
@@ -93,23 +95,41 @@ def _fixture_to_json(f: Fixture) -> dict[str, Any]:
     }
     response.update(_body_to_json(f.response.body))
 
-    contract: dict[str, Any] = {
-        "type": f.contract.type,
-        "truncated": f.contract.truncated,
-        **({"inferred": True} if f.contract.inferred else {}),
-        "properties": [_property_to_json(p) for p in f.contract.properties],
-    }
-    if f.contract.types:
-        contract["types"] = {t.name: [_property_to_json(p) for p in t.properties] for t in f.contract.types}
-        if bases := {t.name: list(t.bases) for t in f.contract.types if t.bases}:
-            contract["bases"] = bases
-    return {
+    out = {
         FORMAT_KEY: FORMAT_VERSION,
         "source": source,
         "request": request,
         "response": response,
-        "contract": contract,
+        "contract": _contract_to_json(f.contract),
     }
+    # Optional parts come last, in this order, and only where set: older fixtures keep their text.
+    if f.response_contract is not None:
+        out["responseContract"] = _contract_to_json(f.response_contract)
+    if f.drift is not None:
+        out["drift"] = {"fixture": f.drift.fixture, "findings": [_finding_to_json(x) for x in f.drift.findings]}
+    return out
+
+
+def _contract_to_json(c: Contract) -> dict[str, Any]:
+    contract: dict[str, Any] = {
+        "type": c.type,
+        **({"collection": True} if c.collection else {}),
+        "truncated": c.truncated,
+        **({"inferred": True} if c.inferred else {}),
+        "properties": [_property_to_json(p) for p in c.properties],
+    }
+    if c.types:
+        contract["types"] = {t.name: [_property_to_json(p) for p in t.properties] for t in c.types}
+        if bases := {t.name: list(t.bases) for t in c.types if t.bases}:
+            contract["bases"] = bases
+    return contract
+
+
+_FINDING_FIELDS = ("kind", "severity", "path", "expected", "actual", "message")
+
+
+def _finding_to_json(finding: Finding) -> dict[str, str]:
+    return {name: getattr(finding, name) for name in _FINDING_FIELDS}
 
 
 def _headers_to_json(headers: Headers) -> dict[str, str | list[str]]:
@@ -353,14 +373,20 @@ def _fixture_from_json(r: _Reader) -> Fixture:
         headers=_headers_from_json(p.obj("headers", required=False)),
         body=_body_from_json(p),
     )
-    c = r.obj("contract", required=False)
+    contract = _contract_from_json(r.obj("contract", required=False))
+    response_contract = _contract_from_json(r.obj("responseContract")) if r.has("responseContract") else None
+    drift = _drift_from_json(r.obj("drift")) if r.has("drift") else None
+    return Fixture(source=source, request=request, response=response, contract=contract, response_contract=response_contract, drift=drift)
+
+
+def _contract_from_json(c: _Reader) -> Contract:
     types = c.obj("types", required=False)
     bases = c.obj("bases", required=False)
     for name in bases.value:
         chain = bases.get(name, list)
         if not all(isinstance(b, str) for b in chain):
-            raise _Invalid(f"contract.bases.{name}: expected a list of type names")
-    contract = Contract(
+            raise _Invalid(f"{c.where}.bases.{name}: expected a list of type names")
+    return Contract(
         type=c.get("type", (str, type(None))),
         truncated=c.get("truncated", bool, False),
         inferred=c.get("inferred", bool, False),
@@ -369,8 +395,16 @@ def _fixture_from_json(r: _Reader) -> Fixture:
             TypeDef(name, tuple(_property_from_json(item) for item in types.items(name)), tuple(bases.value.get(name, ())))
             for name in types.value
         ),
+        collection=c.get("collection", bool, False),
     )
-    return Fixture(source=source, request=request, response=response, contract=contract)
+
+
+def _drift_from_json(d: _Reader) -> Drift:
+    findings = []
+    for item in d.items("findings"):
+        values = [item.get(name, str, required=True) for name in _FINDING_FIELDS]
+        findings.append(Finding(*values))
+    return Drift(fixture=d.get("fixture", str, required=True), findings=tuple(findings))
 
 
 def _headers_from_json(h: _Reader) -> Headers:

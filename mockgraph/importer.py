@@ -425,7 +425,8 @@ class _PageImporter:
             url=url,
             annotations=annotations,
         )
-        return Fixture(source=source, request=request, response=response, contract=contract)
+        response_contract = self._response_contract(example, response)
+        return Fixture(source=source, request=request, response=response, contract=contract, response_contract=response_contract)
 
     def _request(self, block: Block) -> tuple[FixtureRequest, str] | None:
         """The request and its URL as written."""
@@ -512,6 +513,27 @@ class _PageImporter:
                 return named.properties
         return self._properties
 
+    # -- response contract (issue 18)
+
+    def _response_contract(self, example: _Example, response: FixtureResponse) -> Contract | None:
+        """The documented shape of a JSON answer: the type its annotation names (`@odata.type`),
+        a collection where it says `isCollection`, that type's resource table and the tables of the
+        nested types its example uses. None where the answer is not JSON or names no type."""
+        annotation = example.response.annotation or {}
+        type_name = _annotated_type(annotation)
+        if type_name is None or not response.body.is_json:
+            return None
+        type_name = self.resources.exact_type(type_name, self.path)
+        collection = _is_true(annotation.get("isCollection"))
+        body = response.body.json
+        items = body.get("value") if collection and isinstance(body, dict) else body
+        first = (items[0] if items else None) if isinstance(items, list) else items
+        typedef = self.resources.type_named(type_name, self.path)
+        properties = typedef.properties if typedef is not None else ()
+        types = self.resources.nested_types(properties, first, self.path) if first is not None else ()
+        truncated = _is_true(annotation.get("truncated"))
+        return Contract(type=type_name, truncated=truncated, properties=properties, types=types, collection=collection)
+
     # -- page checks
 
     def _check_permissions(self) -> None:
@@ -567,6 +589,15 @@ def _contract_type(body: Body, response_annotation: dict[str, Any]) -> str | Non
     for candidate in candidates:
         if isinstance(candidate, str) and candidate.strip().lstrip("#"):
             return candidate.strip().lstrip("#")
+    return None
+
+
+def _annotated_type(annotation: dict[str, Any]) -> str | None:
+    """The type a response annotation documents; None for none, or a stream (a file's bytes)."""
+    for key in ("@odata.type", "@type"):
+        value = annotation.get(key)
+        if isinstance(value, str) and (name := value.strip().lstrip("#")) and name.casefold() not in ("stream", "edm.stream"):
+            return name
     return None
 
 

@@ -3,7 +3,7 @@ example against its own property tables (and against common sense about time ran
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ from .differ import checker_for, json_pointer
 from .importer import Diagnostic, Progress, import_paths
 from .lenientjson import json_repairs
 from .models import Finding, Fixture
+from .responses import documented_response_findings
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,18 @@ def lint_pages(
         LintedExample(f"{f.source.page}:{f.source.line} {f.source.example}", f, lint_fixture(f), why_unchecked(f))
         for _, f in result.fixtures
     ]
+    linted += lint_responses(f for _, f in result.fixtures)
     return linted, result.diagnostics
+
+
+def lint_responses(fixtures: Iterable[Fixture]) -> list[LintedExample]:
+    """Documented response examples that break their own response type's table, one example each,
+    named `page.md:LINE example (response)`; the examples that conform are not listed (issue 18)."""
+    return [
+        LintedExample(f"{f.source.page}:{f.source.line} {f.source.example} (response)", f, found)
+        for f in fixtures
+        if (found := documented_response_findings(f))
+    ]
 
 
 def _time_ranges(value: Any, path: tuple[str, ...] = ()) -> Iterator[Finding]:

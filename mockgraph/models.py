@@ -141,6 +141,8 @@ class Contract:
     inferred: bool = False
     properties: tuple[Property, ...] = ()
     types: tuple[TypeDef, ...] = ()
+    # A response contract only: the answer is a collection, `{"value": [...]}` of the documented type.
+    collection: bool = False
 
     def type_named(self, name: str) -> TypeDef | None:
         """The nested type called `name` (any case, with or without the microsoft.graph prefix)."""
@@ -154,8 +156,9 @@ def type_key(name: str) -> str:
 
 
 # range and json (a request body that is JSON only to a lenient reader): doc lint only; throttle: a
-# retry before the Retry-After of a throttled answer had elapsed
-FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range", "json", "throttle")
+# retry before the Retry-After of a throttled answer had elapsed; status: drift only, the real
+# service answered another status than the documented one
+FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range", "json", "throttle", "status")
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -172,8 +175,21 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Drift:
+    """How a recorded answer differs from the documented fixture of the same operation: real
+    traffic telling where the documentation is wrong. Shapes are compared, never values."""
+
+    fixture: str  # the documented fixture's name
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
 class Fixture:
     source: Source
     request: FixtureRequest
     response: FixtureResponse
     contract: Contract = Contract()
+    # The documented shape of the answer (the response type's table); None where the page names no
+    # response type, and in fixtures written before response contracts existed.
+    response_contract: Contract | None = None
+    drift: Drift | None = None  # a recording's differences from its documented fixture

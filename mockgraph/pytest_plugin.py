@@ -59,11 +59,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="record mode (default none: replay only, never connect upstream)",
     )
     group.addoption("--mockgraph-upstream", metavar="URL", help="where record modes forward, e.g. https://graph.microsoft.com")
+    group.addoption(
+        "--mockgraph-coverage", metavar="PATH", help="write which documented operations the session exercised (.json .xml .md .html .txt)"
+    )
     parser.addini("mockgraph_fixtures", "fixtures folder for mockgraph_server")
     parser.addini("mockgraph_strict", "fail tests whose payloads break the contract", type="bool", default=None)
     parser.addini("mockgraph_report", "contract report written at the end of the session")
     parser.addini("mockgraph_record", "record mode: none, once, new or all")
     parser.addini("mockgraph_upstream", "where record modes forward requests")
+    parser.addini("mockgraph_coverage", "coverage report of the documented operations, written at the end of the session")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,6 +94,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for report in _report_paths(config):
         if report.suffix.lower() not in FORMAT_BY_SUFFIX:
             raise pytest.UsageError(f"mockgraph report {report}: the name must end in one of {', '.join(FORMAT_BY_SUFFIX)}")
+    if (coverage := _coverage_path(config)) is not None and coverage.suffix.lower() not in FORMAT_BY_SUFFIX:
+        raise pytest.UsageError(f"mockgraph coverage {coverage}: the name must end in one of {', '.join(FORMAT_BY_SUFFIX)}")
 
 
 def _report_paths(config: pytest.Config) -> tuple[Path, ...]:
@@ -414,3 +420,30 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
         write_atomic(report, render(cases_from_journal(entries), FORMAT_BY_SUFFIX[report.suffix.lower()]))
         terminalreporter.line(f"mockgraph contract report: {report}")
+    _write_coverage(terminalreporter, config, entries)
+
+
+# ------------------------------------------------------------------------- coverage (issue 18)
+
+
+def _coverage_path(config: pytest.Config) -> Path | None:
+    """Command line > ini key, as for the report."""
+    given = config.getoption("mockgraph_coverage") or config.getini("mockgraph_coverage")
+    return Path(given) if given else None
+
+
+def _write_coverage(terminalreporter: Any, config: pytest.Config, entries: list[JournalEntry]) -> None:
+    """The coverage of the session's fixtures folder (the one a test gets without a marker) by every
+    test's requests; under xdist, by the entries the workers handed over, so it is the same."""
+    path = _coverage_path(config)
+    if path is None:
+        return
+    from .coverage import coverage, render
+    from .fixturefile import scan_fixtures, write_atomic
+    from .reports import FORMAT_BY_SUFFIX
+
+    folder = _session_settings(config).fixtures
+    fixtures = scan_fixtures(folder).fixtures if folder.is_dir() else {}
+    result = coverage(fixtures, entries)
+    write_atomic(path, render(result, FORMAT_BY_SUFFIX[path.suffix.lower()]))
+    terminalreporter.line(f"mockgraph coverage: {result.summary()}: {path}")

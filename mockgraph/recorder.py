@@ -12,8 +12,8 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +23,7 @@ from .models import (
     NO_BODY,
     Body,
     Contract,
+    Drift,
     Fixture,
     FixtureRequest,
     FixtureResponse,
@@ -143,12 +144,15 @@ class Recorder:
         url = self.upstream + (f"/{version}" if version else "") + path + (f"?{query}" if query else "")
         return Fixture(Source(kind=RECORDED_KIND, url=url), request, response, inferred_contract(request_body))
 
-    async def save(self, interaction: Interaction) -> tuple[str, Fixture] | None:
+    async def save(self, interaction: Interaction, drift: Callable[[Fixture], Drift | None] | None = None) -> tuple[str, Fixture] | None:
         """Write the interaction's fixture (atomically, and only if its content is new); its name and
-        the fixture, or None when it cannot be recorded."""
+        the fixture, or None when it cannot be recorded. `drift` compares the recording with the
+        documented fixture of its operation; what it finds is kept in the recording."""
         fixture = self.fixture(interaction)
         if fixture is None:
             return None
+        if drift is not None and (found := drift(fixture)) is not None:
+            fixture = replace(fixture, drift=found)
         identity = _identity_of_fixture(fixture)
         name = _name_for(fixture.request, identity)
         await asyncio.get_running_loop().run_in_executor(None, _write_if_changed, self.folder / name, dumps(fixture))

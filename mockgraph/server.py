@@ -78,7 +78,7 @@ class MockServer:
         answer = refusal or await self.answer(request)
         response = await edge.respond(http, request, answer)  # a stream is sent here; other answers by aiohttp, next
         if answer.stream is not None:  # an upstream's: journaled with the fixture it was recorded as
-            answer = answer._replace(fixture=answer.stream.fixture)
+            answer = answer._replace(fixture=answer.stream.fixture, findings=getattr(answer.stream, "findings", answer.findings))
         if not request.target.startswith(ADMIN_PREFIX):
             seconds = time.perf_counter() - started
             for done in ((request, answer), *answer.parts):  # a batch's items are journaled one by one

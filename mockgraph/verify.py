@@ -110,6 +110,7 @@ def run_verify(folder: Path, out: TextIO, settings: Settings | None = None, note
     if not fixtures:
         raise FixtureError(folder, "holds no fixture files")
     result = asyncio.run(verify(fixtures, settings))
+    out.write(_response_notes(fixtures, notes))
     out.write(render_verify(result, notes=notes))
     return int(result.failed > 0)
 
@@ -356,3 +357,19 @@ def _note(findings: Sequence[Finding]) -> str:
         shown = ", ".join(pointers[:_SHOWN_POINTERS]) + (f" and {more} more" if more > 0 else "")
         parts.append(f"{counted(len(pointers), f'{kind} finding')} at {shown}")
     return "; ".join(parts)
+
+
+def _response_notes(fixtures: Mapping[str, Fixture], each: bool) -> str:
+    """Fixtures whose documented answer breaks its own response contract (issue 18): notes, not
+    failures, as for requests; a line per fixture where `each`, and their count."""
+    from .responses import documented_response_findings
+
+    noted = {name: found for name, fixture in fixtures.items() if (found := documented_response_findings(fixture))}
+    if not noted:
+        return ""
+    lines = [f"{name}: note: response: {_note(found)}" for name, found in noted.items()] if each else []
+    lines.append(
+        f"{counted(len(noted), 'fixture')} whose documented response breaks its own response contract "
+        "(not failures; `mockgraph lint` explains them)"
+    )
+    return "\n".join(lines) + "\n"

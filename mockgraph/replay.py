@@ -78,6 +78,19 @@ class Lookup:
         self.recorded = self.recorded or fixture.source.kind == RECORDED_KIND
 
 
+class Inspected(NamedTuple):
+    """A request as the fixtures see it: who would answer, and what its payload breaks."""
+
+    route: Route
+    findings: tuple[Finding, ...]
+    parsed: bool  # a JSON payload was read
+    checked: bool  # and checked against a contract
+
+    @property
+    def unchecked(self) -> bool:
+        return self.parsed and not self.checked
+
+
 class FixtureAnswerer:
     """The matching fixture's response, its payload checked against the fixture's contract; passes
     where no fixture matches. In strict mode a payload with contract errors is answered 400."""
@@ -100,6 +113,23 @@ class FixtureAnswerer:
         answer = self._answers.get(key)
         if answer is not None:
             return answer
+        inspected = self._inspect(request, content_type, prefer, matched)
+        if not isinstance(inspected, Inspected):
+            return inspected  # refused, or (None) no fixture matches
+        answer = self._answer_for(inspected.route.name, inspected.parsed, inspected.checked, inspected.findings)
+        self._remember(key, answer)
+        return answer
+
+    def inspect(self, request: Request) -> Inspected | Answer | None:
+        """What the fixtures make of a request, short of answering it: the fixture that would answer
+        and the payload's contract findings; an answer where the request is refused (a payload that
+        cannot be read, an example that cannot be chosen, contract errors in strict mode); None
+        where no fixture matches. Stubs use it to check what they stand in for."""
+        headers = request.headers
+        prefer = headers.get("Prefer", "")
+        return self._inspect(request, headers.get("Content-Type", ""), prefer, self.lookup.index.matched_headers(headers))
+
+    def _inspect(self, request: Request, content_type: str, prefer: str, matched: Headers) -> Inspected | Answer | None:
         payload = None
         if request.body and "json" in content_type.lower():
             try:
@@ -115,9 +145,7 @@ class FixtureAnswerer:
         findings = checker.check(payload) if checker is not None else ()
         if self.strict and any(f.severity == "error" for f in findings):
             return _contract_error(request, route.name, findings)
-        answer = self._answer_for(route.name, payload is not None, checker is not None, findings)
-        self._remember(key, answer)
-        return answer
+        return Inspected(route, findings, payload is not None, checker is not None)
 
     def add(self, name: str, fixture: Fixture) -> None:
         """Serve a new fixture from now on (a recording may replace an earlier one of the same request)."""

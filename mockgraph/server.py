@@ -61,7 +61,7 @@ class MockServer:
         self._recording = recording_for(settings, self._fixtures, redactor)
         self._miss = MissAnswerer(lookup)
         self._ids = RequestIds()
-        self.stubs = StubAnswerer(settings.stubs, settings.severity)
+        self.stubs = StubAnswerer(settings.stubs, settings.severity, self._fixtures)
         self._batch = BatchAnswerer(self._after_batch, self._ids, settings.strict, settings.severity)
         # The road, in order; the miss answers whatever the others pass.
         self.answerers: Sequence[Answerer] = (

@@ -21,16 +21,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import MockgraphError
 from .exchange import Answer, Request, graph_error
 from .index import KNOWN_METHODS
 from .models import Finding, JsonValue
 from .paths import is_placeholder, segments, split_version
+from .responses import response_findings
+
+if TYPE_CHECKING:
+    from .replay import FixtureAnswerer
 
 # Graph's error code for each status it documents (errors.md), for error stubs that name none.
 ERROR_CODES = {
@@ -252,9 +256,13 @@ class _Window:
 class StubAnswerer:
     """The stubs in force, newest first; the ones from the settings come back at every reset."""
 
-    def __init__(self, configured: Sequence[Stub] = (), severity: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, configured: Sequence[Stub] = (), severity: Mapping[str, str] | None = None, fixtures: FixtureAnswerer | None = None
+    ) -> None:
         self._configured = tuple(configured)
-        self._throttle_severity = (severity or {}).get("throttle", "error")
+        self._severity = severity or {}
+        self._throttle_severity = self._severity.get("throttle", "error")
+        self._fixtures = fixtures  # what the stubs stand in for: their requests and answers are checked by it
         self._ids = 0
         self._active: list[_Active] = []
         self._windows: dict[tuple[str, str | None, tuple[str, ...]], _Window] = {}
@@ -308,8 +316,27 @@ class StubAnswerer:
                     if len(self._windows) >= MAX_WINDOWS:
                         self._windows.pop(next(iter(self._windows)))
                     self._windows[key] = _Window(stub.status, stub.retry_after, now, seconds)
-                return stub.answer(request)
+                return self._checked(stub, request)
         return None
+
+    def _checked(self, stub: Stub, request: Request) -> Answer:
+        """The stub's answer, with what the operation it stands in for (the fixture that would have
+        answered) says of it: the request payload's findings, and a JSON answer's findings against
+        the documented response contract. A stub with no documented operation behind it is unchecked."""
+        answer = stub.answer(request)
+        if self._fixtures is None:
+            return answer
+        inspected = self._fixtures.inspect(request)
+        if isinstance(inspected, Answer):  # a payload that cannot be read, or (strict) breaks the contract
+            return inspected
+        writes_json = stub.kind == "respond" and stub.json is not None
+        if inspected is None:
+            return answer._replace(unchecked=writes_json)
+        findings = inspected.findings
+        if writes_json:
+            written = response_findings(inspected.route.fixture, stub.json, self._severity)
+            findings += tuple(replace(f, message=f"the stub's answer: {f.message}") for f in written)
+        return answer._replace(fixture=inspected.route.name, findings=findings, unchecked=inspected.unchecked)
 
 
 def _early_retry(waited: float, window: _Window, severity: str) -> Finding:

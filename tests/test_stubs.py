@@ -195,3 +195,50 @@ class TestSettings:
         assert one == two and hash(one) == hash(two)
         with pytest.raises(StubError):
             Stub.from_mapping(["GET", "/me"])
+
+
+class TestCheckedAgainstTheContract:
+    """What no other mock does: a stub is checked against the operation it stands in for."""
+
+    @pytest.fixture
+    async def bundled(self):
+        from mockgraph.fixturefile import load_fixtures
+        from support import FIXTURES_DIR
+
+        server = create_server(FixtureIndex(load_fixtures(FIXTURES_DIR)), Settings())
+        async with running(server) as url, aiohttp.ClientSession() as http:
+            yield server, url, http
+
+    async def test_a_stub_answer_that_drifts_from_the_documented_response_is_a_finding(self, bundled):
+        server, url, http = bundled
+        await add(http, url, {"method": "POST", "path": "/app/onlineMeetings", "status": 201, "json": {"subject": 5, "bogus": True}})
+        status, _, _ = await post_seed(http, url)
+        assert status == 201
+        (entry,) = server.journal
+        kinds = {(f.kind, f.path) for f in entry.findings if f.severity == "error"}
+        assert kinds == {("type", "/subject"), ("unknown", "/bogus")}
+        assert all(f.message.startswith("the stub's answer: ") for f in entry.findings if f.severity == "error")
+        assert entry.fixture == "unversioned/app-post-onlinemeetings/create_onlinemeeting_from_.json"
+
+    async def test_a_stub_that_follows_the_documented_response_has_no_errors(self, bundled):
+        server, url, http = bundled
+        await add(http, url, {"method": "POST", "path": "/app/onlineMeetings", "status": 201, "json": {"id": "x", "subject": "Review"}})
+        await post_seed(http, url)
+        (entry,) = server.journal
+        assert not [f for f in entry.findings if f.severity == "error"]
+
+    async def test_the_request_to_a_stubbed_path_is_still_checked(self, bundled):
+        server, url, http = bundled
+        await add(http, url, {"method": "POST", "path": "/app/onlineMeetings", "error": {"status": 409}})
+        async with http.post(url + SEED, json={"subject": "x", "extra": 1}) as response:
+            assert response.status == 409
+        (entry,) = server.journal
+        assert ("unknown", "/extra") in {(f.kind, f.path) for f in entry.findings}
+
+    async def test_a_stub_with_no_documented_operation_is_served_unchecked(self, bundled):
+        server, url, http = bundled
+        await add(http, url, {"method": "GET", "path": "/me/somethingUndocumented", "json": {"a": 1}})
+        async with http.get(url + "/v1.0/me/somethingUndocumented") as response:
+            assert (response.status, await response.json()) == (200, {"a": 1})
+        (entry,) = server.journal
+        assert (entry.unchecked, entry.unmatched, entry.findings) == (True, False, ())

@@ -26,6 +26,7 @@ from aiohttp.http_exceptions import BadHttpMethod
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from . import edge
+from .access import permission_answerers
 from .admin import PREFIX as ADMIN_PREFIX
 from .admin import AdminAnswerer
 from .config import Settings
@@ -63,6 +64,7 @@ class MockServer:
         # The road, in order; the miss answers whatever the others pass.
         self.answerers: Sequence[Answerer] = (
             AdminAnswerer(self.journal, index, self.stubs, settings.host),
+            *permission_answerers(self.answer, index, settings),  # tokens against documented permissions (access.py)
             self.stubs,
             *((self._recording,) if self._recording is not None else ()),
             self._fixtures,

@@ -38,6 +38,7 @@ class Caller:
     permissions: tuple[str, ...]  # as the token lists them
     upn: str = ""
     oid: str = ""
+    expires: float = float("inf")  # the token's `exp`, in seconds since the epoch
 
     @property
     def delegated(self) -> bool:
@@ -97,10 +98,11 @@ def caller_of(claims: dict[str, Any], now: float | None = None) -> Caller:
     upn, oid = claims.get("upn"), claims.get("oid")
     upn = upn if isinstance(upn, str) else ""
     oid = oid if isinstance(oid, str) else ""
+    expires = float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else float("inf")
     if app:
-        return Caller("application", tuple(roles or ()), oid=oid)
+        return Caller("application", tuple(roles or ()), oid=oid, expires=expires)
     personal = claims.get("tid") == CONSUMERS_TENANT
-    return Caller("delegatedPersonal" if personal else "delegatedWork", tuple((scp or "").split()), upn, oid)
+    return Caller("delegatedPersonal" if personal else "delegatedWork", tuple((scp or "").split()), upn, oid, expires)
 
 
 def make_token(

@@ -108,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=_verify)
 
     token = commands.add_parser("token", help="print a fake bearer token for tests (unsigned: mockgraph does not check signatures)")
-    token.add_argument("--scp", default="", metavar="SCOPES", help='delegated scopes, space-separated: "OnlineMeetings.ReadWrite User.Read"')
+    token.add_argument(
+        "--scp", default="", metavar="SCOPES", help='delegated scopes, space-separated: "OnlineMeetings.ReadWrite User.Read"'
+    )
     token.add_argument("--roles", default="", metavar="ROLES", help="application permissions, space- or comma-separated")
     token.add_argument("--upn", help="the signed-in user's principal name (delegated tokens)")
     token.add_argument("--personal", action="store_true", help="a personal Microsoft account (the consumers tenant)")

@@ -329,3 +329,67 @@ def summary_rows(fixtures: Sequence[tuple[str, Fixture]], diagnostics: Sequence[
         ("  permissions table says TODO", with_todo, ""),
         ("  no permissions table", len(missing) - with_todo - with_unreadable, ""),
     ]
+
+
+# --------------------------------------------------------------------- least-privilege summary
+
+
+@dataclass(frozen=True)
+class CallerSummary:
+    """What one caller type's calls needed, worked out from the calls' `permission` findings."""
+
+    caller: str  # one of CALLER_TYPES
+    calls: int
+    least: tuple[str, ...]  # the least privileged permissions that would have covered every call
+    unused: tuple[str, ...]  # the tokens' permissions that no call documents
+    uncovered: int  # calls no permission allows (their caller type is not supported)
+
+
+def least_privilege(findings: Iterable[Any]) -> list[CallerSummary]:
+    """Per caller type, from the `permission` findings of calls (each: the documented alternatives
+    for its caller type, and the token's permissions): the least privileged set covering every
+    call, and the tokens' permissions no call documents. Alternatives are tried least privileged
+    first; the most constrained calls choose first, and a permission the others make redundant is
+    dropped."""
+    calls: dict[str, list[Grants]] = {}
+    held: dict[str, dict[str, None]] = {}
+    for f in findings:
+        caller, _, documented = f.expected.partition(": ")
+        token_caller, _, has = f.actual.partition(": ")
+        if f.kind != "permission" or caller not in CALLER_WORDS or token_caller != caller:
+            continue
+        calls.setdefault(caller, []).append(parse_description(documented))
+        held.setdefault(caller, {}).update(dict.fromkeys(p for p in has.split() if p != "(none)"))
+    out = []
+    for caller, needs in calls.items():
+        least = _cover(needs)
+        documented = {p.casefold() for grants in needs for alt in grants for p in alt}
+        unused = tuple(p for p in held[caller] if p.casefold() not in documented)
+        out.append(CallerSummary(caller, len(needs), least, unused, sum(not g for g in needs)))
+    return sorted(out, key=lambda s: list(CALLER_WORDS).index(s.caller))
+
+
+def _cover(needs: Sequence[Grants]) -> tuple[str, ...]:
+    chosen: dict[str, None] = {}
+    for grants in sorted((g for g in needs if g), key=len):
+        if not allows(grants, frozenset(p.casefold() for p in chosen)):
+            chosen.update(dict.fromkeys(grants[0]))
+    for permission in list(chosen):  # drop what the rest already covers
+        rest = frozenset(p.casefold() for p in chosen if p != permission)
+        if all(allows(g, rest) for g in needs if g):
+            del chosen[permission]
+    return tuple(chosen)
+
+
+def summary_lines(findings: Iterable[Any]) -> list[str]:
+    """The report's permissions summary, one line a caller type; [] where no call was judged."""
+    lines = []
+    for s in least_privilege(findings):
+        least = ", ".join(s.least) or "none"
+        line = f"  {CALLER_WORDS[s.caller]}: {s.calls} call{'s' if s.calls != 1 else ''}; least privileged that covers them: {least}"
+        if s.unused:
+            line += f"; the token's {', '.join(s.unused)} no call needed"
+        if s.uncovered:
+            line += f"; {s.uncovered} call{'s' if s.uncovered != 1 else ''} not supported for this caller type"
+        lines.append(line)
+    return ["permissions (from the tokens the tests sent):", *lines] if lines else []

@@ -232,3 +232,35 @@ def test_the_command_line_option_sets_the_mode(pytester):
     )
     pytester.runpytest("--mockgraph-permissions", "enforce").assert_outcomes(passed=1)
     pytester.runpytest().assert_outcomes(failed=1)  # report, the default: the fixture answers 201
+
+
+class TestSummary:
+    def test_least_privileged_cover_and_unused_token_permissions(self):
+        """Two calls, one needing OnlineMeetings.Read or .ReadWrite and one needing .ReadWrite: .ReadWrite
+        alone covers both; the token's Mail.Send no call documents."""
+        from mockgraph.models import Finding
+        from mockgraph.permissions import least_privilege, summary_lines
+
+        findings = [
+            Finding("permission", "info", "", "delegatedWork: OnlineMeetings.Read, OnlineMeetings.ReadWrite", "delegatedWork: OnlineMeetings.ReadWrite Mail.Send", ""),
+            Finding("permission", "info", "", "delegatedWork: OnlineMeetings.ReadWrite", "delegatedWork: OnlineMeetings.ReadWrite Mail.Send", ""),
+            Finding("permission", "warning", "", "application: Policy.Read.All and Policy.ReadWrite.ConditionalAccess", "application: (none)", ""),
+            Finding("type", "error", "/x", "String", "number", ""),
+        ]
+        (delegated, application) = least_privilege(findings)
+        assert (delegated.caller, delegated.calls, delegated.least, delegated.unused) == ("delegatedWork", 2, ("OnlineMeetings.ReadWrite",), ("Mail.Send",))
+        assert application.least == ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess")
+        assert summary_lines(findings)[1].startswith("  delegated (work or school account): 2 calls; least privileged that covers them: OnlineMeetings.ReadWrite")
+
+    async def test_the_report_of_a_run_ends_with_the_summary(self, http):
+        """A run's text report lists, per caller type, what would have covered its calls."""
+        from mockgraph.journal import entry_from_json
+        from mockgraph.reports import cases_from_journal, render
+
+        async with serve_fixtures(FIXTURES) as url:
+            await post(http, url, headers=bearer(scopes=["OnlineMeetings.ReadWrite", "User.Read"]))
+            async with http.get(url + "/v1.0/communications/onlineMeetings", headers=bearer(scopes=["OnlineMeetings.ReadWrite", "User.Read"])) as response:
+                assert response.status == 200
+            entries = [entry_from_json(e) for e in await journal(http, url)]
+        text = render(cases_from_journal(entries), "text")
+        assert "delegated (work or school account): 2 calls; least privileged that covers them: OnlineMeetings.ReadWrite; the token's User.Read no call needed" in text

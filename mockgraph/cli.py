@@ -219,12 +219,13 @@ def _report(args: argparse.Namespace) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     from .importer import default_jobs
-    from .lint import lint_pages, not_checked
+    from .lint import lint_pages, not_checked, unreadable_permissions
 
     with _progress_line() as progress:
         linted, diagnostics = lint_pages(args.paths, root=args.root, progress=progress, jobs=args.jobs or default_jobs())
     cases = [Case(example.name, example.findings, skipped=example.skipped) for example in linted]
     cases += [Case(f"{d.page}:{d.line}", (), skipped=f"{d.reason}: {d.message}") for d in not_checked(diagnostics)]
+    cases += [Case(name, (finding,)) for name, finding in unreadable_permissions(diagnostics)]
     return _emit(cases, args, per_request=True, title="mockgraph documentation lint")
 
 

@@ -130,6 +130,7 @@ class TestLint:
             ("enum", "/accessLevel"),
             ("enum", "/capabilities/0"),
             ("range", "/endDateTime"),
+            ("permission", ""),  # its Permissions table still says TODO
         ]
 
 
@@ -143,11 +144,12 @@ class TestLintTree:
         assert "tablesort-apply.md" in text and "user-sendmail.md" in text  # beta and v1.0 breaks
         if fmt == "json":
             report = json.loads(text)
-            assert len(report["requests"]) == len(list(FIXTURES_DIR.rglob("*.json")))  # the bundled set is the sample
+            # the bundled set is the sample; one case more for the seed's TODO Permissions table
+            assert len(report["requests"]) == len(list(FIXTURES_DIR.rglob("*.json"))) + 1
             assert report["summary"]["errors"] == sum(1 for f in report["findings"] if f["severity"] == "error") > 0
         if fmt == "junit":
             suite = ElementTree.fromstring(text)
-            assert int(suite.get("tests")) == len(list(FIXTURES_DIR.rglob("*.json")))
+            assert int(suite.get("tests")) == len(list(FIXTURES_DIR.rglob("*.json"))) + 1
             assert int(suite.get("failures")) > 0
 
 

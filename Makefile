@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_forward.py
 	$(BIN)/python benchmarks/bench_protocol.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_permissions.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

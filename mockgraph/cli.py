@@ -19,7 +19,7 @@ from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from .config import FAIL_ON, MAX_PORT, RECORD_MODES, Settings, check_record, load_settings
+from .config import FAIL_ON, MAX_PORT, PERMISSION_MODES, RECORD_MODES, Settings, check_record, load_settings
 from .errors import MockgraphError
 from .fixturefile import bundled_fixtures, holds_fixtures, load_fixture, scan_fixtures, write_atomic
 from .index import FixtureIndex
@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--upstream-timeout", type=float, help="seconds to wait for the upstream (default: 30)")
     serve.add_argument("--redact", action="append", metavar="NAME", help="also redact this header or field name (repeatable)")
     serve.add_argument("--pseudonymize", action="store_true", default=None, help="record GUIDs and e-mail addresses as stable pseudonyms")
+    serve.add_argument(
+        "--permissions",
+        choices=PERMISSION_MODES,
+        help="tokens against the documented permissions (default: report): " + "; ".join(f"{m}: {h}" for m, h in PERMISSION_MODES.items()),
+    )
     serve.set_defaults(run=_serve)
 
     diff = commands.add_parser("diff", help="check one JSON payload against a fixture's contract")
@@ -102,7 +107,28 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--quiet", action="store_true", help="failures and counts only, not each contract note")
     verify.set_defaults(run=_verify)
     _drift_and_coverage_commands(commands)
+
+    token = commands.add_parser("token", help="print a fake bearer token for tests (unsigned: mockgraph does not check signatures)")
+    token.add_argument(
+        "--scp", default="", metavar="SCOPES", help='delegated scopes, space-separated: "OnlineMeetings.ReadWrite User.Read"'
+    )
+    token.add_argument("--roles", default="", metavar="ROLES", help="application permissions, space- or comma-separated")
+    token.add_argument("--upn", help="the signed-in user's principal name (delegated tokens)")
+    token.add_argument("--personal", action="store_true", help="a personal Microsoft account (the consumers tenant)")
+    token.add_argument("--header", action="store_true", help="print `Authorization: Bearer ...` rather than the bare token")
+    token.set_defaults(run=_token)
     return parser
+
+
+def _token(args: argparse.Namespace) -> int:
+    from .tokens import make_token
+
+    scopes, roles = args.scp.replace(",", " ").split(), args.roles.replace(",", " ").split()
+    if not scopes and not roles:
+        raise MockgraphError("token: give --scp (a delegated caller) or --roles (an application), or both")
+    text = make_token(scopes, roles, upn=args.upn, personal=args.personal)
+    print(f"Authorization: Bearer {text}" if args.header else text)
+    return 0
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -194,12 +220,13 @@ def _report(args: argparse.Namespace) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     from .importer import default_jobs
-    from .lint import lint_pages, not_checked
+    from .lint import lint_pages, not_checked, unreadable_permissions
 
     with _progress_line() as progress:
         linted, diagnostics = lint_pages(args.paths, root=args.root, progress=progress, jobs=args.jobs or default_jobs())
     cases = [Case(example.name, example.findings, skipped=example.skipped) for example in linted]
     cases += [Case(f"{d.page}:{d.line}", (), skipped=f"{d.reason}: {d.message}") for d in not_checked(diagnostics)]
+    cases += [Case(name, (finding,)) for name, finding in unreadable_permissions(diagnostics)]
     return _emit(cases, args, per_request=True, title="mockgraph documentation lint")
 
 
@@ -256,6 +283,7 @@ def _serve(args: argparse.Namespace) -> int:
         upstream_timeout=args.upstream_timeout,
         pseudonymize=args.pseudonymize,
         fail_on=args.fail_on,
+        permissions=args.permissions,
     )
     if args.redact:
         settings = settings.but(redact=(*settings.redact, *args.redact))

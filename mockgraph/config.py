@@ -79,6 +79,7 @@ class Settings:
     pseudonymize: bool = False  # replace GUIDs and e-mail addresses in recordings by stable pseudonyms
     stubs: tuple[Stub, ...] = ()  # answers that come before the fixtures: [[stubs]] tables (stubs.py)
     fail_on: str = "errors"  # serve exits 1 on unmatched requests and: contract errors, warnings too, or never (FAIL_ON)
+    permissions: str = "report"  # off, report or enforce: see PERMISSION_MODES
 
     def __post_init__(self) -> None:
         # Settings made in code may pass a plain dict or one report path; keep the value hashable.
@@ -101,6 +102,20 @@ RECORD_MODES = {
     "new": "replay what a fixture answers, forward and record the rest",
     "all": "forward and record everything",
 }
+
+
+#: What the mock does with a call's token against the operation's documented permissions (access.py).
+PERMISSION_MODES = {
+    "off": "never look at tokens",
+    "report": "never deny; a `permission` finding where enforce would deny (no token sent: nothing)",
+    "enforce": "401 for a missing or malformed token, 403 for one without a documented permission",
+}
+
+
+def check_permissions(mode: str, origin: str = "settings") -> str:
+    if mode not in PERMISSION_MODES:
+        raise ConfigError(f"{origin}: permissions must be one of {', '.join(PERMISSION_MODES)}, not {mode!r}")
+    return mode
 
 
 def check_record(settings: Settings, origin: str = "settings") -> Settings:
@@ -192,6 +207,8 @@ def _coerce(name: str, value: Any, origin: Path) -> Any:
         if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
             raise ConfigError(f"{origin}: upstream must be an http:// or https:// URL")
         return value
+    if name == "permissions":
+        return check_permissions(value, str(origin))
     if name == "record" and value not in RECORD_MODES:
         raise ConfigError(f"{origin}: record must be one of {', '.join(RECORD_MODES)}")
     default = getattr(Settings(), name)

@@ -3,7 +3,8 @@
 Both are plain immutable values, free of aiohttp: the server reads an aiohttp request into a
 `Request` at its edge and writes an `Answer` back there, so anything that can build a `Request`
 (a batch item, a test) travels the same road. Each step of that road is an `Answerer`: it answers,
-or passes (None) to the next one. Graph's errors are answers too, all built by `graph_error`.
+or passes to the next one (None, or a `Pass` carrying findings for whatever answer comes). Graph's
+errors are answers too, all built by `graph_error`.
 """
 
 from __future__ import annotations
@@ -76,10 +77,17 @@ class Answer(NamedTuple):
         return self.stream is not None
 
 
-class Answerer(Protocol):
-    """One step of the road: an answer to `request`, or None to let the next answerer try."""
+class Pass(NamedTuple):
+    """An answerer lets the request by, but has something to say of it: findings that whatever
+    answer the road gives carries (a permission the token lacks, in report mode)."""
 
-    async def answer(self, request: Request) -> Answer | None: ...
+    findings: tuple[Finding, ...]
+
+
+class Answerer(Protocol):
+    """One step of the road: an answer to `request`, or None (or a Pass) to let the next answerer try."""
+
+    async def answer(self, request: Request) -> Answer | Pass | None: ...
 
 
 def graph_error(

@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import FixtureError
 from .models import (
+    CALLER_TYPES,
     NO_BODY,
     Body,
     Contract,
@@ -25,7 +26,9 @@ from .models import (
     Fixture,
     FixtureRequest,
     FixtureResponse,
+    Grants,
     Headers,
+    PermissionTable,
     Property,
     Source,
     TypeDef,
@@ -107,6 +110,8 @@ def _fixture_to_json(f: Fixture) -> dict[str, Any]:
         out["responseContract"] = _contract_to_json(f.response_contract)
     if f.drift is not None:
         out["drift"] = {"fixture": f.drift.fixture, "findings": [_finding_to_json(x) for x in f.drift.findings]}
+    if f.permissions:
+        out["permissions"] = [_permission_table_to_json(t) for t in f.permissions]
     return out
 
 
@@ -130,6 +135,36 @@ _FINDING_FIELDS = ("kind", "severity", "path", "expected", "actual", "message")
 
 def _finding_to_json(finding: Finding) -> dict[str, str]:
     return {name: getattr(finding, name) for name in _FINDING_FIELDS}
+
+
+# How a Permissions row is written: a list of alternatives, least privileged first (a name, or a
+# list of names all needed), or one of these words.
+NOT_SUPPORTED = "not supported"
+NONE_NEEDED = "none"
+
+
+def _permission_table_to_json(table: PermissionTable) -> dict[str, Any]:
+    """Keys in a fixed order: label, routes, who, then the caller types in CALLER_TYPES order."""
+    out: dict[str, Any] = {}
+    if table.label:
+        out["label"] = table.label
+    if table.routes:
+        out["routes"] = list(table.routes)
+    if table.who:
+        out["who"] = table.who
+    for caller in CALLER_TYPES:
+        grants = table.grants(caller)
+        if grants is not None:
+            out[caller] = _grants_to_json(grants)
+    return out
+
+
+def _grants_to_json(grants: Grants) -> str | list[Any]:
+    if not grants:
+        return NOT_SUPPORTED
+    if grants == ((),):
+        return NONE_NEEDED
+    return [alt[0] if len(alt) == 1 else list(alt) for alt in grants]
 
 
 def _headers_to_json(headers: Headers) -> dict[str, str | list[str]]:
@@ -376,7 +411,16 @@ def _fixture_from_json(r: _Reader) -> Fixture:
     contract = _contract_from_json(r.obj("contract", required=False))
     response_contract = _contract_from_json(r.obj("responseContract")) if r.has("responseContract") else None
     drift = _drift_from_json(r.obj("drift")) if r.has("drift") else None
-    return Fixture(source=source, request=request, response=response, contract=contract, response_contract=response_contract, drift=drift)
+    permissions = tuple(_permission_table_from_json(t) for t in r.items("permissions"))
+    return Fixture(
+        source=source,
+        request=request,
+        response=response,
+        contract=contract,
+        response_contract=response_contract,
+        drift=drift,
+        permissions=permissions,
+    )
 
 
 def _contract_from_json(c: _Reader) -> Contract:
@@ -405,6 +449,38 @@ def _drift_from_json(d: _Reader) -> Drift:
         values = [item.get(name, str, required=True) for name in _FINDING_FIELDS]
         findings.append(Finding(*values))
     return Drift(fixture=d.get("fixture", str, required=True), findings=tuple(findings))
+
+
+def _permission_table_from_json(r: _Reader) -> PermissionTable:
+    routes = r.get("routes", list, [])
+    if not all(isinstance(v, str) and v.startswith("/") for v in routes):
+        raise _Invalid(f"{r.where}.routes: expected a list of paths starting with '/'")
+    who = r.get("who", str, "")
+    if who not in ("", "self", "others"):
+        raise _Invalid(f"{r.where}.who: expected 'self' or 'others', got {who!r}")
+    rows = {caller: _grants_from_json(r, caller) for caller in CALLER_TYPES}
+    return PermissionTable(
+        rows["delegatedWork"], rows["delegatedPersonal"], rows["application"], r.get("label", str, ""), tuple(routes), who
+    )
+
+
+def _grants_from_json(r: _Reader, caller: str) -> Grants | None:
+    value = r.get(caller, (str, list))
+    if value is None:
+        return None
+    if value == NOT_SUPPORTED:
+        return ()
+    if value == NONE_NEEDED:
+        return ((),)
+    if isinstance(value, str):
+        raise _Invalid(f"{r.where}.{caller}: expected a list of permissions, {NOT_SUPPORTED!r} or {NONE_NEEDED!r}, got {value!r}")
+    grants: list[tuple[str, ...]] = []
+    for item in value:
+        alternative = [item] if isinstance(item, str) else item
+        if not isinstance(alternative, list) or not alternative or not all(isinstance(v, str) and v for v in alternative):
+            raise _Invalid(f"{r.where}.{caller}: each entry is a permission name or a list of names needed together")
+        grants.append(tuple(alternative))
+    return tuple(grants)
 
 
 def _headers_from_json(h: _Reader) -> Headers:

@@ -33,6 +33,7 @@ from .httpexample import (
     status_code_of,
 )
 from .models import GRAPH_VERSIONS, NO_BODY, Body, Contract, Fixture, FixtureRequest, FixtureResponse, Property, Source
+from .permissions import UNMATCHED, read_permissions, scoped, summary_rows
 
 __all__ = [
     "Diagnostic",
@@ -107,6 +108,7 @@ class ImportResult:
             counts = self.count(kind)
             rows.append((title, sum(counts.values()), ""))
             rows.extend((f"  {reason}", n, "") for reason, n in _by_count(counts))
+        rows.extend(summary_rows(self.fixtures, self.diagnostics))  # operations with their permissions
         width = max(len(label) for label, _, _ in rows)
         digits = max(len(str(n)) for _, n, _ in rows)
         shares = max(len(share) for _, _, share in rows)
@@ -356,6 +358,9 @@ class _PageImporter:
             level = "info" if problem.reason == "annotation-repaired" else "warning"
             self.note(problem.line, problem.reason, problem.message, level=level)
         self._check_permissions()
+        self._permissions = read_permissions(self.page)  # the Permissions tables: permissions.py
+        for unread in self._permissions.problems:
+            self.note(unread.line, unread.reason, unread.message)
         names = _Names()
         fixtures: list[tuple[str, Fixture]] = []
         for example in self._pair_examples():
@@ -425,8 +430,18 @@ class _PageImporter:
             url=url,
             annotations=annotations,
         )
+        permissions, unmatched = scoped(self._permissions, request.routes)
+        if unmatched:
+            self.note(example.request.line, UNMATCHED, unmatched)
         response_contract = self._response_contract(example, response)
-        return Fixture(source=source, request=request, response=response, contract=contract, response_contract=response_contract)
+        return Fixture(
+            source=source,
+            request=request,
+            response=response,
+            contract=contract,
+            response_contract=response_contract,
+            permissions=permissions,
+        )
 
     def _request(self, block: Block) -> tuple[FixtureRequest, str] | None:
         """The request and its URL as written."""

@@ -71,6 +71,18 @@ def not_checked(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.skipped and d.reason != "response-without-request"]
 
 
+def unreadable_permissions(diagnostics: Sequence[Diagnostic]) -> list[tuple[str, Finding]]:
+    """Permissions tables the import could not read (or that still say TODO), as `permission`
+    warnings named by page and line: their operations are not enforced until the page is fixed."""
+    from .permissions import TODO, UNREADABLE
+
+    return [
+        (f"{d.page}:{d.line}", Finding("permission", "warning", "", "a readable Permissions table", d.reason, d.message))
+        for d in diagnostics
+        if d.reason in (UNREADABLE, TODO)
+    ]
+
+
 def lint_pages(
     paths: Sequence[Path], root: Path | None = None, progress: Progress | None = None, jobs: int = 1
 ) -> tuple[list[LintedExample], list[Diagnostic]]:

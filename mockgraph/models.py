@@ -157,8 +157,9 @@ def type_key(name: str) -> str:
 
 # range and json (a request body that is JSON only to a lenient reader): doc lint only; throttle: a
 # retry before the Retry-After of a throttled answer had elapsed; status: drift only, the real
-# service answered another status than the documented one
-FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range", "json", "throttle", "status")
+# service answered another status than the documented one; permission: a call its token's
+# permissions would not allow (info: one they allow, for the summary)
+FINDING_KINDS = ("type", "unknown", "missing", "enum", "format", "odata", "range", "json", "throttle", "status", "permission")
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -172,6 +173,34 @@ class Finding:
     expected: str
     actual: str
     message: str
+
+
+#: The caller types a Permissions table has a row for, as the fixture format names them.
+CALLER_TYPES = ("delegatedWork", "delegatedPersonal", "application")
+
+#: The permissions that let one caller type call an operation: alternatives, least privileged
+#: first, any one of which is enough; an alternative may need several permissions together
+#: ("Policy.Read.All and Policy.ReadWrite.ConditionalAccess"). `()` is "Not supported.", `((),)`
+#: "None." (no permission needed).
+Grants = tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class PermissionTable:
+    """One documented Permissions table. A caller type the table has no readable row for is None:
+    not enforced. A page with several tables scopes each: to some of the operation's path forms
+    (`routes`), or to the signed-in user acting on themselves or on others (`who`)."""
+
+    delegated_work: Grants | None = None
+    delegated_personal: Grants | None = None
+    application: Grants | None = None
+    label: str = ""  # the heading above the table, where the page has several
+    routes: tuple[str, ...] = ()  # the path forms it applies to; () = all of them
+    who: str = ""  # "self", "others", or "" (anyone)
+
+    def grants(self, caller: str) -> Grants | None:
+        """The row of a caller type (one of CALLER_TYPES)."""
+        return {"delegatedWork": self.delegated_work, "delegatedPersonal": self.delegated_personal, "application": self.application}[caller]
 
 
 @dataclass(frozen=True)
@@ -193,3 +222,5 @@ class Fixture:
     # response type, and in fixtures written before response contracts existed.
     response_contract: Contract | None = None
     drift: Drift | None = None  # a recording's differences from its documented fixture
+    # The operation's documented permissions; () where the page documents none we could read.
+    permissions: tuple[PermissionTable, ...] = ()

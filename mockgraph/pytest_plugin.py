@@ -22,7 +22,7 @@ import asyncio
 import dataclasses
 import inspect
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -41,11 +41,11 @@ _DEFAULT_FIXTURES = pytest.StashKey[Path]()  # the project's fixtures/ where it 
 _NOTES = pytest.StashKey[list]()  # warnings for the end of the session (JSON files that are not fixtures)
 
 #: The arguments `@pytest.mark.mockgraph(...)` takes; any other is a usage error.
-MARKER_ARGS = ("fixtures", "strict", "record", "upstream", "fresh")
+MARKER_ARGS = ("fixtures", "strict", "record", "upstream", "fresh", "permissions")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from .config import RECORD_MODES
+    from .config import PERMISSION_MODES, RECORD_MODES
 
     group = parser.getgroup("mockgraph", "mock Microsoft Graph server")
     group.addoption("--mockgraph-fixtures", metavar="DIR", help="fixtures folder for mockgraph_server")
@@ -62,7 +62,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--mockgraph-coverage", metavar="PATH", help="write which documented operations the session exercised (.json .xml .md .html .txt)"
     )
+    group.addoption(
+        "--mockgraph-permissions",
+        choices=tuple(PERMISSION_MODES),
+        help="tokens against the documented permissions: off, report (default: findings, never denies) or enforce (401/403)",
+    )
     parser.addini("mockgraph_fixtures", "fixtures folder for mockgraph_server")
+    parser.addini("mockgraph_permissions", "permissions mode: off, report or enforce")
     parser.addini("mockgraph_strict", "fail tests whose payloads break the contract", type="bool", default=None)
     parser.addini("mockgraph_report", "contract report written at the end of the session")
     parser.addini("mockgraph_record", "record mode: none, once, new or all")
@@ -73,7 +79,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockgraph(fixtures=None, strict=None, record=None, upstream=None, fresh=False): settings for mockgraph_server;"
+        "mockgraph(fixtures=None, strict=None, record=None, upstream=None, permissions=None, fresh=False): settings for"
+        " mockgraph_server;"
         " fresh: a server of its own",
     )
     from .config import load_settings
@@ -194,6 +201,17 @@ class MockgraphServer:
     def findings(self) -> list[Finding]:
         return [f for entry in self.requests for f in entry.findings]
 
+    def token(self, scopes: Iterable[str] = (), roles: Iterable[str] = (), **claims: Any) -> str:
+        """A fake access token: a signed-in user's delegated `scopes`, or an application's `roles`
+        (`upn=`, `personal=True` and other claims as `mockgraph.tokens.make_token` takes them)."""
+        from .tokens import make_token
+
+        return make_token(scopes, roles, **claims)
+
+    def headers(self, scopes: Iterable[str] = (), roles: Iterable[str] = (), **claims: Any) -> dict[str, str]:
+        """`{"Authorization": "Bearer <token>"}` for `token(...)`, ready for a client's headers."""
+        return {"Authorization": f"Bearer {self.token(scopes, roles, **claims)}"}
+
     def reset(self) -> None:
         """Forget the requests seen so far, and the stubs this test added."""
         self._in_server(self._server.reset)
@@ -290,7 +308,7 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
 
 def _session_settings(config: pytest.Config, marked: dict[str, Any] | None = None) -> Settings:
     """Precedence, decided here only: marker > command line > ini > settings file > defaults."""
-    from .config import Settings, check_record
+    from .config import Settings, check_permissions, check_record
 
     marked = marked or {}
     settings = config.stash[_FILE_SETTINGS]
@@ -298,7 +316,9 @@ def _session_settings(config: pytest.Config, marked: dict[str, Any] | None = Non
     strict = _first(marked.get("strict"), config.getoption("mockgraph_strict"), config.getini("mockgraph_strict"))
     record = marked.get("record") or config.getoption("mockgraph_record") or config.getini("mockgraph_record") or None
     upstream = marked.get("upstream") or config.getoption("mockgraph_upstream") or config.getini("mockgraph_upstream") or None
-    settings = settings.but(strict=strict, record=record, upstream=upstream)
+    permissions = marked.get("permissions") or config.getoption("mockgraph_permissions") or config.getini("mockgraph_permissions") or None
+    settings = settings.but(strict=strict, record=record, upstream=upstream, permissions=permissions)
+    check_permissions(settings.permissions, "mockgraph options")
     if fixtures:
         folder = Path(fixtures)
         settings = settings.but(fixtures=folder if folder.is_absolute() else config.rootpath / folder)

@@ -8,6 +8,7 @@ terminal, an XML parser or a reader (control characters, lone surrogates) as esc
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -18,6 +19,7 @@ from typing import Any
 
 from .journal import JournalEntry, counted, finding_to_json, summarize
 from .models import Finding
+from .permissions import least_privilege, summary_lines
 from .report_html import CSS, PAGE
 
 FORMATS = ("text", "json", "junit", "markdown", "html")
@@ -204,6 +206,8 @@ def _text(cases: Sequence[Case], title: str, color: bool) -> str:
         out.append("")
     if unchecked := unchecked_endpoints(cases):
         out += ["unchecked: no documented contract", *(f"  {_clean(name)}" for name in unchecked), ""]
+    if permissions := summary_lines(_all(cases)):  # least privilege, per caller type (permissions.py)
+        out += [*permissions, ""]
     worst = "error" if failed(cases) else "warning" if any(f.severity == "warning" for f in _all(cases)) else ""
     out.append(paint(_summary(cases), worst))
     return "\n".join(out) + "\n"
@@ -220,6 +224,8 @@ def _json(cases: Sequence[Case], per_request: bool) -> str:
     }
     if unchecked := unchecked_endpoints(cases):
         report["unchecked"] = unchecked
+    if least := least_privilege(_all(cases)):
+        report["permissions"] = [dataclasses.asdict(s) for s in least]
     if per_request:
         report["requests"] = [_json_case(case) for case in cases]
     # ASCII escapes keep every value exact and the output encodable, lone surrogates included.
@@ -346,6 +352,8 @@ def _markdown(cases: Sequence[Case], title: str) -> str:
             out.append("| " + " | ".join(cells) + " |")
     if unchecked := unchecked_endpoints(cases):
         out += ["", "### Unchecked: no documented contract", "", *(f"- {_md_text(name)}" for name in unchecked)]
+    if permissions := summary_lines(_all(cases)):
+        out += ["", "### Permissions", "", *(f"- {_md_text(line.strip())}" for line in permissions[1:])]
     return "\n".join(out) + "\n"
 
 

@@ -3,8 +3,9 @@
 A request is read into a plain value at the edge, then offered to the answerers in order until one
 answers; the journal notes it once, and the edge writes the answer. The order of the road:
 
-    admin      /_mockgraph/ endpoints (never journaled)
-    batch      POST /$batch: each item goes down the rest of the road, journaled on its own (batch.py)
+    admin        /_mockgraph/ endpoints (never journaled)
+    batch        POST /$batch: each item goes down the rest of the road, journaled on its own (batch.py)
+    permissions  the bearer token against the operation's documented permissions (access.py)
     stubs      answers a test wrote: canned responses, errors, throttling (stubs.py)
     recording  record modes: forward upstream and record (proxy.py)
     fixtures   the matching fixture's response, payload checked against its contract (replay.py)
@@ -27,14 +28,15 @@ from aiohttp.http_exceptions import BadHttpMethod
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from . import edge
+from .access import permission_answerers
 from .admin import PREFIX as ADMIN_PREFIX
 from .admin import AdminAnswerer
 from .batch import BatchAnswerer
 from .config import Settings
-from .exchange import Answer, Answerer, Request, RequestIds, graph_error
+from .exchange import Answer, Answerer, Pass, Request, RequestIds, graph_error
 from .index import FixtureIndex
 from .journal import Journal
-from .models import Fixture
+from .models import Finding, Fixture
 from .proxy import recording_for
 from .redact import DEFAULT_PSEUDONYM_KEY, Redactor
 from .replay import CONTRACT_HEADER, FixtureAnswerer, Lookup, MissAnswerer
@@ -67,6 +69,7 @@ class MockServer:
         self.answerers: Sequence[Answerer] = (
             AdminAnswerer(self.journal, index, self.stubs, settings.host),
             self._batch,
+            *permission_answerers(index, settings),
             self.stubs,
             *((self._recording,) if self._recording is not None else ()),
             self._fixtures,
@@ -98,10 +101,16 @@ class MockServer:
 
     async def _ask(self, request: Request, road: Sequence[Answerer]) -> Answer:
         try:
+            notes: tuple[Finding, ...] = ()  # from answerers that let the request by
             for answerer in road:
-                if (answer := await answerer.answer(request)) is not None:
-                    return answer
-            return await self._miss.answer(request)
+                answer = await answerer.answer(request)
+                if isinstance(answer, Pass):
+                    notes += answer.findings
+                elif answer is not None:
+                    break
+            else:
+                answer = await self._miss.answer(request)
+            return answer._replace(findings=answer.findings + notes) if notes else answer
         except Exception:
             log.exception("mockgraph failed on %s %s", request.method, request.target)
             return graph_error(request, 500, "generalException", "mockgraph failed on this request; see its log.")

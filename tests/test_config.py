@@ -50,7 +50,7 @@ def test_explicit_file_and_command_line(tmp_path):
     [
         (
             "prot = 1\n",
-            "unknown setting 'prot' (valid settings: fail-on, fixtures, host, journal, journal-limit, max-body-bytes, port, pseudonymize, record, redact, report, severity, strict, stubs, upstream, upstream-timeout)",
+            "unknown setting 'prot' (valid settings: fail-on, fixtures, host, journal, journal-limit, max-body-bytes, permissions, port, pseudonymize, record, redact, report, severity, strict, stubs, upstream, upstream-timeout)",
         ),
         ("strict = 1\n", "strict must be true or false"),
         ('severity = { enum = "fatal" }\n', "severity.enum: 'fatal' is not one of error, warning, info"),
@@ -87,3 +87,16 @@ def test_record_mode_needs_an_upstream():
     assert check_record(Settings(record="none")).record == "none"
     with pytest.raises(ConfigError, match="record mode 'new' needs an upstream URL"):
         check_record(Settings(record="new"))
+
+
+def test_permissions_mode_is_checked(tmp_path):
+    """`permissions` is off, report (the default) or enforce; anything else is named."""
+    from mockgraph.config import Settings, load_settings
+    from mockgraph.errors import ConfigError
+
+    assert Settings().permissions == "report"
+    (tmp_path / "mockgraph.toml").write_text('permissions = "enforce"\n')
+    assert load_settings(cwd=tmp_path).permissions == "enforce"
+    (tmp_path / "mockgraph.toml").write_text('permissions = "strict"\n')
+    with pytest.raises(ConfigError, match="permissions must be one of off, report, enforce"):
+        load_settings(cwd=tmp_path)

@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--upstream-timeout", type=float, help="seconds to wait for the upstream (default: 30)")
     serve.add_argument("--redact", action="append", metavar="NAME", help="also redact this header or field name (repeatable)")
     serve.add_argument("--pseudonymize", action="store_true", default=None, help="record GUIDs and e-mail addresses as stable pseudonyms")
+    serve.add_argument("--page-size", type=_page_size, help="page collection answers: at most N items, the rest behind @odata.nextLink")
     serve.set_defaults(run=_serve)
 
     diff = commands.add_parser("diff", help="check one JSON payload against a fixture's contract")
@@ -114,6 +115,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= MAX_PORT:
         raise argparse.ArgumentTypeError(f"{port} is not a port (0 to {MAX_PORT})")
     return port
+
+
+def _page_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of items, 1 or more, got {text!r}")
+    return value
 
 
 def _jobs(text: str) -> int:
@@ -255,6 +266,7 @@ def _serve(args: argparse.Namespace) -> int:
         upstream_timeout=args.upstream_timeout,
         pseudonymize=args.pseudonymize,
         fail_on=args.fail_on,
+        page_size=args.page_size,
     )
     if args.redact:
         settings = settings.but(redact=(*settings.redact, *args.redact))

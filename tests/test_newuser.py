@@ -102,6 +102,7 @@ class TestSettings:
             "redact": ("X",),
             "pseudonymize": True,
             "fail_on": "never",
+            "page_size": 3,
             "stubs": (Stub.from_mapping({"method": "GET", "path": "/me", "json": {"displayName": "x"}}),),
         }
         assert set(changed) == {f.name for f in dataclasses.fields(Settings)}, "a new setting needs a value here"

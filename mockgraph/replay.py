@@ -12,8 +12,9 @@ answered, or passed, before this memory is read.
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from . import paging
 from .config import Settings
 from .differ import ContractChecker, checker_for
 from .errors import BodyError
@@ -91,6 +92,10 @@ class FixtureAnswerer:
         self._answers: dict[tuple[str, str, str, str, bytes], Answer] = {}
         self._matches: dict[tuple[str, str, str], Route] = {}  # (method, target, Prefer)
         self._clean: dict[tuple[str, bool], Answer] = {}  # by (fixture, checked): see `_answer_for`
+        # Paging (paging.py): each response's shape, worked out once; paged bodies by where they lead.
+        self.page_size = settings.page_size
+        self._shapes = {route.name: _shape(route.fixture) for route in lookup.index.routes}
+        self._pages: dict[tuple[str, str, str, str], bytes] = {}  # (fixture, method, target, base URL)
 
     async def answer(self, request: Request) -> Answer | None:
         headers = request.headers
@@ -113,6 +118,9 @@ class FixtureAnswerer:
         if self.strict and any(f.severity == "error" for f in findings):
             return _contract_error(request, route.name, findings)
         answer = self._answer_for(route.name, payload is not None, checker is not None, findings)
+        shape = self._shapes.get(route.name, paging.PLAIN)
+        if shape is not paging.PLAIN and (paged := self._paged(request, route, shape, answer)) is not None:
+            return paged  # depends on the base URL too: never remembered by target alone
         self._remember(key, answer)
         return answer
 
@@ -120,6 +128,8 @@ class FixtureAnswerer:
         """Serve a new fixture from now on (a recording may replace an earlier one of the same request)."""
         self.lookup.add(name, fixture)
         self._responses[name] = prepare_response(fixture.response)
+        self._shapes[name] = _shape(fixture)
+        self._pages.clear()
         # Everything remembered may now be wrong: an answer may come from the fixture this one
         # replaces, and a remembered match or shared answer may now have rivals.
         self._checkers.pop(name, None)
@@ -134,6 +144,26 @@ class FixtureAnswerer:
         if len(self._answers) >= MEMO_ANSWERS:
             self._answers.pop(next(iter(self._answers)))
         self._answers[key] = answer
+
+    def _paged(self, request: Request, route: Route, shape: paging.Shape, answer: Answer) -> Answer | None:
+        """The answer with its collection paged and its documented links leading to the mock
+        (paging.py); None where neither applies, so a plain collection replays as documented."""
+        paged = shape.collection and request.method == "GET" and paging.applies(request, self.page_size)
+        if not paged and not shape.linked:
+            return None
+        key = (route.name, request.method, request.target, request.base_url)
+        body = self._pages.get(key)
+        if body is None:
+            content: Any = route.fixture.response.body.json
+            if paged:
+                content = paging.page(content, request, self.page_size, shape.tokens)
+                if isinstance(content, Answer):  # malformed paging options: a 400, not kept
+                    return content._replace(fixture=route.name)
+            body = json.dumps(paging.rewrite_links(content, request.base_url), ensure_ascii=False, separators=(",", ":")).encode()
+            if len(self._pages) >= MEMO_ANSWERS:
+                self._pages.pop(next(iter(self._pages)))
+            self._pages[key] = body
+        return answer._replace(body=body)
 
     def _checker(self, route: Route) -> ContractChecker | None:
         """The contract checker of a route's fixture; None where the fixture documents no contract."""
@@ -207,6 +237,11 @@ class MissAnswerer:
             hint = f" The operation exists in {route.version}: {route.method} /{route.version}{route.template} ({route.name})."
         message = f"mockgraph has no fixture for {method} {path}.{hint}"
         return graph_error(request, 404, "ResourceNotFound", message, nearest=nearest)._replace(by="miss")
+
+
+def _shape(fixture: Fixture) -> paging.Shape:
+    body = fixture.response.body
+    return paging.shape_of(body.json, fixture.request.query) if body.is_json else paging.PLAIN
 
 
 def _contract_error(request: Request, fixture: str, findings: tuple[Finding, ...]) -> Answer:

@@ -10,7 +10,9 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 from support import FIXTURES_DIR, make_fixture, serve_fixtures
 
-from mockgraph import paging
+from mockgraph import cli, paging
+from mockgraph.config import Settings, load_settings
+from mockgraph.errors import ConfigError
 from mockgraph.exchange import Answer, Request
 from mockgraph.fixturefile import load_fixtures
 
@@ -306,3 +308,30 @@ class TestDocumentedLinks:
         async with serve_fixtures({"p1.json": page1, "p2.json": page2}, page_size=2) as base:
             items, _ = await collect(http, f"{base}/v1.0/users")
         assert [u["id"] for u in items] == [u["id"] for u in USERS]
+
+
+class TestSettings:
+    """The page size comes from `page-size` in the settings file or `--page-size` on the command line."""
+
+    def test_page_size_from_the_settings_file(self, tmp_path):
+        """`page-size = 3` sets it; by default there is no server paging."""
+        (tmp_path / "mockgraph.toml").write_text("page-size = 3\n")
+        assert load_settings(cwd=tmp_path).page_size == 3
+        assert Settings().page_size is None
+
+    @pytest.mark.parametrize("value", ["0", "-2", '"10"', "true", "2.5"])
+    def test_a_bad_page_size_is_named(self, tmp_path, value):
+        """Anything but a whole number of at least 1 stops the start, naming the file and the key."""
+        (tmp_path / "mockgraph.toml").write_text(f"page-size = {value}\n")
+        with pytest.raises(ConfigError, match=r"mockgraph.toml: page-size must be a whole number of at least 1"):
+            load_settings(cwd=tmp_path)
+
+    def test_the_command_line_flag(self, capsys):
+        """`serve --page-size N` takes a whole number of at least 1."""
+        parser = cli._parser()
+        assert parser.parse_args(["serve", "--page-size", "25"]).page_size == 25
+        assert parser.parse_args(["serve"]).page_size is None
+        for bad in ("0", "x"):
+            with pytest.raises(SystemExit):
+                parser.parse_args(["serve", "--page-size", bad])
+        assert "expected a number of items, 1 or more, got 'x'" in capsys.readouterr().err

@@ -111,7 +111,9 @@ def page(body: Mapping[str, Any], request: Request, page_size: int | None, known
     items = body.get("value")
     if not isinstance(items, list):
         return dict(body)
-    options = dict(_options(request.query, _beta(request)))  # the first of a repeated option wins
+    options: dict[str, str] = {}
+    for name, value in _options(request.query, _beta(request)):
+        options.setdefault(name, value)  # the first of a repeated option wins
     size = page_size
     if "$top" in options:
         top = _whole(options["$top"])
@@ -124,7 +126,7 @@ def page(body: Mapping[str, Any], request: Request, page_size: int | None, known
         offset = decode_token(token)
         if offset is not None:
             start = offset
-        elif token and token == _skiptoken(body.get(NEXT_LINK)):
+        elif token and token == _option(body.get(NEXT_LINK), "$skiptoken"):
             start, followed = len(items), True  # the documented next page, past what the documentation shows
         elif token not in known:
             return _invalid(request, "$skiptoken", token, "Send the whole @odata.nextLink of the previous page.")
@@ -135,6 +137,7 @@ def page(body: Mapping[str, Any], request: Request, page_size: int | None, known
         if skip is None:
             return _invalid(request, "$skip", options["$skip"], "$skip takes a whole number, 0 or more.")
         start, by_skip = skip, True
+        followed = options["$skip"] == _option(body.get(NEXT_LINK), "$skip")  # the documented link: not again
     count: int | None = None
     if "$count" in options:
         flag = options["$count"].lower()
@@ -265,12 +268,12 @@ def _whole(text: str) -> int | None:
     return int(text) if _WHOLE.fullmatch(text.strip()) else None
 
 
-def _skiptoken(link: Any) -> str | None:
-    """The $skiptoken of a (documented) next link."""
+def _option(link: Any, option: str) -> str | None:
+    """The value of a query option (`$skiptoken`, `$skip`) in a (documented) next link."""
     if not isinstance(link, str):
         return None
     for name, value in _options(link.partition("?")[2], beta=True):
-        if name == "$skiptoken":
+        if name == option:
             return value
     return None
 

@@ -335,3 +335,20 @@ class TestSettings:
             with pytest.raises(SystemExit):
                 parser.parse_args(["serve", "--page-size", bad])
         assert "expected a number of items, 1 or more, got 'x'" in capsys.readouterr().err
+
+
+class TestRepeatedAndDocumentedSkip:
+    """Corner cases of the options themselves."""
+
+    def test_the_first_of_a_repeated_option_wins(self):
+        """`$top=2&$top=5` pages by 2."""
+        assert len(paging.page(collection(), request("/v1.0/users?$top=2&$top=5"), None)["value"]) == 2
+
+    def test_a_documented_skip_link_is_followed_once(self):
+        """An Outlook-style documented nextLink pages by $skip: following it does not give the same link again."""
+        link = "https://graph.microsoft.com/v1.0/me/messages?$skip=10"
+        body = {"@odata.context": "x", "@odata.nextLink": link, "value": MESSAGES}
+        first = paging.page(body, request("/v1.0/me/messages?$top=10"), None)
+        assert first["@odata.nextLink"] == link  # the last page of what the mock holds: the documentation's link
+        followed = paging.page(body, request("/v1.0/me/messages?$skip=10"), None)
+        assert followed["value"] == [] and "@odata.nextLink" not in followed

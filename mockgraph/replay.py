@@ -7,6 +7,10 @@ body bytes), the route a path matched where no other route competes for it, each
 checker, and the answer shared by every payload without findings. Its memory cannot hide another
 answerer: everything placed before it on the road (stubs, state, permissions, throttling) has
 answered, or passed, before this memory is read.
+
+Collection answers are paged, and documented links pointed at the mock, by `paging`; such answers
+depend on where the client reached the mock too, so they are remembered apart, by base URL. Which
+fixtures they can concern is learnt once, at load: a plain replay never parses a response body.
 """
 
 from __future__ import annotations

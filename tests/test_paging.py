@@ -15,6 +15,7 @@ from mockgraph.config import Settings, load_settings
 from mockgraph.errors import ConfigError
 from mockgraph.exchange import Answer, Request
 from mockgraph.fixturefile import load_fixtures
+from mockgraph.verify import _difference, _Reply, verify
 
 USERS = [{"id": str(n), "displayName": f"User {n}"} for n in range(7)]
 CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#users"
@@ -352,3 +353,24 @@ class TestRepeatedAndDocumentedSkip:
         assert first["@odata.nextLink"] == link  # the last page of what the mock holds: the documentation's link
         followed = paging.page(body, request("/v1.0/me/messages?$skip=10"), None)
         assert followed["value"] == [] and "@odata.nextLink" not in followed
+
+
+class TestVerify:
+    """`mockgraph verify` compares documented links modulo their rewrite to the mock."""
+
+    async def test_a_documented_link_is_not_a_difference(self):
+        """The server answers the mock's own URL where the documentation shows Graph's: verify passes."""
+        body = collection(**{"@odata.nextLink": "https://graph.microsoft.com/v1.0/users?$skiptoken=DOC"})
+        result = await verify({"users.json": make_fixture("GET", "/users", version="v1.0", status=200, response=body)})
+        assert result.failed == 0, result.failures
+
+    def test_another_link_is_still_a_difference(self):
+        """Only the scheme, host and port may differ: a link to another path, or left on Graph, still fails."""
+        base = "http://127.0.0.1:1234"
+        documented = collection(**{"@odata.nextLink": "https://graph.microsoft.com/v1.0/users?$skiptoken=DOC"})
+        fixture = make_fixture("GET", "/users", version="v1.0", status=200, response=documented)
+        for link in (f"{base}/v1.0/groups?$skiptoken=DOC", "https://graph.microsoft.com/v1.0/users?$skiptoken=DOC"):
+            reply = _Reply(200, json.dumps({**documented, "@odata.nextLink": link}).encode())
+            reason, message = _difference(fixture, reply, base)
+            assert (reason, message.partition(":")[0]) == ("body", "body at /@odata.nextLink")
+        assert _difference(fixture, _Reply(200, json.dumps(paging.rewrite_links(documented, base)).encode()), base) is None

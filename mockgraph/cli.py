@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=PERMISSION_MODES,
         help="tokens against the documented permissions (default: report): " + "; ".join(f"{m}: {h}" for m, h in PERMISSION_MODES.items()),
     )
+    serve.add_argument("--page-size", type=_page_size, help="page collection answers: at most N items, the rest behind @odata.nextLink")
     serve.set_defaults(run=_serve)
 
     diff = commands.add_parser("diff", help="check one JSON payload against a fixture's contract")
@@ -141,6 +142,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= MAX_PORT:
         raise argparse.ArgumentTypeError(f"{port} is not a port (0 to {MAX_PORT})")
     return port
+
+
+def _page_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of items, 1 or more, got {text!r}")
+    return value
 
 
 def _jobs(text: str) -> int:
@@ -284,6 +295,7 @@ def _serve(args: argparse.Namespace) -> int:
         pseudonymize=args.pseudonymize,
         fail_on=args.fail_on,
         permissions=args.permissions,
+        page_size=args.page_size,
     )
     if args.redact:
         settings = settings.but(redact=(*settings.redact, *args.redact))

@@ -80,6 +80,7 @@ class Settings:
     stubs: tuple[Stub, ...] = ()  # answers that come before the fixtures: [[stubs]] tables (stubs.py)
     fail_on: str = "errors"  # serve exits 1 on unmatched requests and: contract errors, warnings too, or never (FAIL_ON)
     permissions: str = "report"  # off, report or enforce: see PERMISSION_MODES
+    page_size: int | None = None  # most items a collection answer holds, the rest behind @odata.nextLink; None: no paging
 
     def __post_init__(self) -> None:
         # Settings made in code may pass a plain dict or one report path; keep the value hashable.
@@ -209,6 +210,8 @@ def _coerce(name: str, value: Any, origin: Path) -> Any:
         return value
     if name == "permissions":
         return check_permissions(value, str(origin))
+    if name == "page_size" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ConfigError(f"{origin}: page-size must be a whole number of at least 1")
     if name == "record" and value not in RECORD_MODES:
         raise ConfigError(f"{origin}: record must be one of {', '.join(RECORD_MODES)}")
     default = getattr(Settings(), name)

@@ -7,13 +7,18 @@ body bytes), the route a path matched where no other route competes for it, each
 checker, and the answer shared by every payload without findings. Its memory cannot hide another
 answerer: everything placed before it on the road (stubs, state, permissions, throttling) has
 answered, or passed, before this memory is read.
+
+Collection answers are paged, and documented links pointed at the mock, by `paging`; such answers
+depend on where the client reached the mock too, so they are remembered apart, by base URL. Which
+fixtures they can concern is learnt once, at load: a plain replay never parses a response body.
 """
 
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from . import paging
 from .config import Settings
 from .differ import ContractChecker, checker_for
 from .errors import BodyError
@@ -104,6 +109,10 @@ class FixtureAnswerer:
         self._answers: dict[tuple[str, str, str, str, Headers, bytes], Answer] = {}
         self._matches: dict[tuple[str, str, str], Route] = {}  # (method, target, Prefer)
         self._clean: dict[tuple[str, bool], Answer] = {}  # by (fixture, checked): see `_answer_for`
+        # Paging (paging.py): each response's shape, worked out once; paged bodies by where they lead.
+        self.page_size = settings.page_size
+        self._shapes = {route.name: _shape(route.fixture) for route in lookup.index.routes}
+        self._pages: dict[tuple[str, str, str, str], bytes] = {}  # (fixture, method, target, base URL)
 
     async def answer(self, request: Request) -> Answer | None:
         headers = request.headers
@@ -116,7 +125,11 @@ class FixtureAnswerer:
         inspected = self._inspect(request, content_type, prefer, matched)
         if not isinstance(inspected, Inspected):
             return inspected  # refused, or (None) no fixture matches
-        answer = self._answer_for(inspected.route.name, inspected.parsed, inspected.checked, inspected.findings)
+        route = inspected.route
+        answer = self._answer_for(route.name, inspected.parsed, inspected.checked, inspected.findings)
+        shape = self._shapes.get(route.name, paging.PLAIN)
+        if shape is not paging.PLAIN and (paged := self._paged(request, route, shape, answer)) is not None:
+            return paged  # depends on the base URL too: never remembered by target alone
         self._remember(key, answer)
         return answer
 
@@ -151,6 +164,8 @@ class FixtureAnswerer:
         """Serve a new fixture from now on (a recording may replace an earlier one of the same request)."""
         self.lookup.add(name, fixture)
         self._responses[name] = prepare_response(fixture.response)
+        self._shapes[name] = _shape(fixture)
+        self._pages.clear()
         # Everything remembered may now be wrong: an answer may come from the fixture this one
         # replaces, and a remembered match or shared answer may now have rivals.
         self._checkers.pop(name, None)
@@ -166,6 +181,26 @@ class FixtureAnswerer:
             self._answers.pop(next(iter(self._answers)))
         self._answers[key] = answer
 
+    def _paged(self, request: Request, route: Route, shape: paging.Shape, answer: Answer) -> Answer | None:
+        """The answer with its collection paged and its documented links leading to the mock
+        (paging.py); None where neither applies, so a plain collection replays as documented."""
+        paged = shape.collection and request.method == "GET" and paging.applies(request, self.page_size)
+        if not paged and not shape.linked:
+            return None
+        key = (route.name, request.method, request.target, request.base_url)
+        body = self._pages.get(key)
+        if body is None:
+            content: Any = route.fixture.response.body.json
+            if paged:
+                content = paging.page(content, request, self.page_size, shape.tokens)
+                if isinstance(content, Answer):  # malformed paging options: a 400, not kept
+                    return content._replace(fixture=route.name)
+            body = json.dumps(paging.rewrite_links(content, request.base_url), ensure_ascii=False, separators=(",", ":")).encode()
+            if len(self._pages) >= MEMO_ANSWERS:
+                self._pages.pop(next(iter(self._pages)))
+            self._pages[key] = body
+        return answer._replace(body=body)
+
     def _checker(self, route: Route) -> ContractChecker | None:
         """The contract checker of a route's fixture; None where the fixture documents no contract."""
         if route.name not in self._checkers:
@@ -180,8 +215,8 @@ class FixtureAnswerer:
         route = self._matches.get(key)
         if route is not None:
             return route
-        incoming = self.lookup.incoming(request.method, request.path, request.query, payload, prefer, matched)
-        outcome = self.lookup.index.match(incoming)
+        query = paging.for_matching(request.query)  # a skiptoken of ours means nothing to the matcher
+        outcome = self.lookup.index.match(self.lookup.incoming(request.method, request.path, query, payload, prefer, matched))
         if isinstance(outcome, Miss):
             return None
         chosen = choose_example(outcome, prefer)
@@ -241,6 +276,11 @@ class MissAnswerer:
             hint = f" The operation exists in {route.version}: {route.method} /{route.version}{route.template} ({route.name})."
         message = f"mockgraph has no fixture for {method} {path}.{hint}"
         return graph_error(request, 404, "ResourceNotFound", message, nearest=nearest)._replace(by="miss")
+
+
+def _shape(fixture: Fixture) -> paging.Shape:
+    body = fixture.response.body
+    return paging.shape_of(body.json, fixture.request.query) if body.is_json else paging.PLAIN
 
 
 def _contract_error(request: Request, fixture: str, findings: tuple[Finding, ...]) -> Answer:

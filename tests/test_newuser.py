@@ -103,6 +103,7 @@ class TestSettings:
             "pseudonymize": True,
             "fail_on": "never",
             "permissions": "enforce",
+            "page_size": 3,
             "stubs": (Stub.from_mapping({"method": "GET", "path": "/me", "json": {"displayName": "x"}}),),
         }
         assert set(changed) == {f.name for f in dataclasses.fields(Settings)}, "a new setting needs a value here"

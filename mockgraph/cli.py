@@ -14,7 +14,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -144,24 +144,23 @@ def _port(text: str) -> int:
     return port
 
 
-def _page_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of items, 1 or more, got {text!r}")
-    return value
+def _at_least_one(what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number of `what`, 1 or more."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"expected a number of {what}, 1 or more, got {text!r}")
+        return value
+
+    return parse
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of processes, 1 or more, got {text!r}")
-    return value
+_page_size = _at_least_one("items")
+_jobs = _at_least_one("processes")
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -5,50 +5,22 @@ from __future__ import annotations
 
 import datetime
 
-import httpx
 import pytest
 
 from mockgraph.fixturefile import load_fixtures
 import msgraph  # the compat extra, installed by `make install`
-from kiota_abstractions.authentication import (
-    AccessTokenProvider,
-    AllowedHostsValidator,
-    BaseBearerTokenAuthenticationProvider,
-)
-from msgraph import graph_request_adapter
 from msgraph.generated.models.online_meeting import OnlineMeeting
-from msgraph_core import GraphClientFactory
+from sdk import sdk_adapter
 from support import FIXTURES_DIR, serve_fixtures
 
 # The SDK's generated request builders raise DeprecationWarnings of their own on every call.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-class AnyToken(AccessTokenProvider):
-    """Any bearer token will do for a mock; the SDK still sends it as a real client would."""
-
-    async def get_authorization_token(self, uri, additional_authentication_context=None):
-        return "any-token"
-
-    def get_allowed_hosts_validator(self):
-        return AllowedHostsValidator([])
-
-
 @pytest.fixture
 async def graph_client():
-    async with serve_fixtures(load_fixtures(FIXTURES_DIR)) as base_url:
-        # The SDK's default middleware (it rewrites /users/me-token-to-replace to /me) around a
-        # transport we keep: the SDK's wrapper does not close the transport it wraps.
-        transport = httpx.AsyncHTTPTransport()
-        http = GraphClientFactory.create_with_default_middleware(
-            client=httpx.AsyncClient(transport=transport), options=graph_request_adapter.options
-        )
-        adapter = msgraph.GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(AnyToken()), client=http)
-        adapter.base_url = f"{base_url}/v1.0"  # no trailing slash: the SDK would double it
-        try:
-            yield msgraph.GraphServiceClient(request_adapter=adapter)
-        finally:
-            await transport.aclose()
+    async with serve_fixtures(load_fixtures(FIXTURES_DIR)) as base_url, sdk_adapter(base_url) as adapter:
+        yield msgraph.GraphServiceClient(request_adapter=adapter)
 
 
 def meeting() -> OnlineMeeting:

@@ -6,19 +6,12 @@ from __future__ import annotations
 import warnings
 from contextlib import AsyncExitStack
 
-import httpx
 import msgraph  # the compat extra, installed by `make install`
 import pytest
-from kiota_abstractions.authentication import (
-    AccessTokenProvider,
-    AllowedHostsValidator,
-    BaseBearerTokenAuthenticationProvider,
-)
-from msgraph import graph_request_adapter
 from msgraph.generated.models.user import User
 from msgraph.generated.models.user_collection_response import UserCollectionResponse
-from msgraph_core import GraphClientFactory
 from msgraph_core.tasks.page_iterator import PageIterator
+from sdk import sdk_adapter
 from support import make_fixture, serve_fixtures
 
 with warnings.catch_warnings():  # kiota's query parameter classes warn of their own deprecation on import
@@ -29,16 +22,6 @@ with warnings.catch_warnings():  # kiota's query parameter classes warn of their
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 USERS = [{"id": f"00000000-0000-0000-0000-00000000000{n}", "displayName": f"User {n}"} for n in range(7)]
-
-
-class AnyToken(AccessTokenProvider):
-    """Any bearer token will do for a mock; the SDK still sends it as a real client would."""
-
-    async def get_authorization_token(self, uri, additional_authentication_context=None):
-        return "any-token"
-
-    def get_allowed_hosts_validator(self):
-        return AllowedHostsValidator([])
 
 
 def users_fixture():
@@ -52,13 +35,7 @@ def serve_users():
 
     async def start(stack, **settings):
         base_url = await stack.enter_async_context(serve_fixtures(users_fixture(), **settings))
-        transport = httpx.AsyncHTTPTransport()
-        stack.push_async_callback(transport.aclose)  # the SDK's wrapper does not close the transport it wraps
-        http = GraphClientFactory.create_with_default_middleware(
-            client=httpx.AsyncClient(transport=transport), options=graph_request_adapter.options
-        )
-        adapter = msgraph.GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(AnyToken()), client=http)
-        adapter.base_url = f"{base_url}/v1.0"  # no trailing slash: the SDK would double it
+        adapter = await stack.enter_async_context(sdk_adapter(base_url))
         return msgraph.GraphServiceClient(request_adapter=adapter), adapter
 
     return start

@@ -3,46 +3,28 @@ its retry handler, over real sockets. What the SDK does is what real application
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 import msgraph  # the compat extra, installed by `make install`
-from kiota_abstractions.authentication import AccessTokenProvider, AllowedHostsValidator, BaseBearerTokenAuthenticationProvider
 from mockgraph.config import Settings
 from mockgraph.fixturefile import load_fixtures
 from mockgraph.index import FixtureIndex
 from mockgraph.server import create_server, running
 from mockgraph.stubs import Stub
-from msgraph import graph_request_adapter
-from msgraph_core import GraphClientFactory
 from msgraph_core.requests.batch_request_builder import BatchRequestBuilder
 from msgraph_core.requests.batch_request_content import BatchRequestContent
 from msgraph_core.requests.batch_request_item import BatchRequestItem
+from sdk import sdk_adapter
 from support import FIXTURES_DIR
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-class AnyToken(AccessTokenProvider):
-    async def get_authorization_token(self, uri, additional_authentication_context=None):
-        return "any-token"
-
-    def get_allowed_hosts_validator(self):
-        return AllowedHostsValidator([])
-
-
 @pytest.fixture
 async def sdk():
     server = create_server(FixtureIndex(load_fixtures(FIXTURES_DIR)), Settings())
-    async with running(server) as base_url:
-        transport = httpx.AsyncHTTPTransport()
-        http = GraphClientFactory.create_with_default_middleware(client=httpx.AsyncClient(transport=transport), options=graph_request_adapter.options)
-        adapter = msgraph.GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(AnyToken()), client=http)
-        adapter.base_url = f"{base_url}/v1.0"
-        try:
-            yield server, adapter, msgraph.GraphServiceClient(request_adapter=adapter)
-        finally:
-            await transport.aclose()
+    async with running(server) as base_url, sdk_adapter(base_url) as adapter:
+        yield server, adapter, msgraph.GraphServiceClient(request_adapter=adapter)
 
 
 async def test_a_batch_built_with_the_sdk(sdk):

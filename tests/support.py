@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+import os
+import re
+import subprocess
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +84,29 @@ def broken_seed() -> dict[str, Any]:
     payload = repaired_seed(isBroadcast="yes", extra=1, accessLevel="secret")
     del payload["joinUrl"]
     return payload
+
+
+@contextmanager
+def serve_process(argv: Sequence[str | Path], cwd: Path, env: Mapping[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`mockgraph serve` (`argv`, its command) as a process of its own, with `env` (default: this
+    one's); yields it and the URL its first line announces. Killed if still running on exit, and
+    its pipes closed."""
+    process = subprocess.Popen(
+        [str(a) for a in argv],
+        cwd=cwd,
+        env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline()  # type: ignore[union-attr]
+        match = re.fullmatch(r"mockgraph listening on (http://127\.0\.0\.1:\d+)\n", first)
+        assert match, f"unexpected first line {first!r}; stderr: {process.stderr.read() if process.poll() is not None else ''}"  # type: ignore[union-attr]
+        yield process, match.group(1)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        process.stdout.close()  # type: ignore[union-attr]
+        process.stderr.close()  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from mockgraph.importer import import_paths, write_fixtures
+import support
 from support import DOCS_DIR, FIXTURES_DIR, ROOT, SEED_PAGE
 
 
@@ -41,27 +42,11 @@ def test_committed_fixtures_match_a_fresh_import(tmp_path):
 @pytest.fixture
 def serve_process():
     """`mockgraph serve` on the bundled fixtures, on a free port, as its own process."""
-    process = subprocess.Popen(
-        # --fail-on never: the seed's documented request breaks its own contract (see `mockgraph lint`)
-        [sys.executable, "-m", "mockgraph", "serve", "--port", "0", "--fixtures", str(FIXTURES_DIR), "--fail-on", "never"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        first = process.stdout.readline()
-        match = re.fullmatch(r"mockgraph listening on (http://127\.0\.0\.1:\d+)\n", first)
-        assert match, f"unexpected first line {first!r}; stderr: {process.stderr.read() if process.poll() is not None else ''}"
+    # --fail-on never: the seed's documented request breaks its own contract (see `mockgraph lint`)
+    argv = [sys.executable, "-m", "mockgraph", "serve", "--port", "0", "--fixtures", FIXTURES_DIR, "--fail-on", "never"]
+    with support.serve_process(argv, cwd=ROOT) as (process, url):
         assert re.fullmatch(r"loaded \d+ fixtures .*\n", process.stdout.readline())
-        yield process, match.group(1)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        process.stdout.close()
-        process.stderr.close()
+        yield process, url
 
 
 async def test_serve_answers_the_seed_and_stops_on_sigterm(serve_process):

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from support import FIXTURES_DIR, ROOT
+from support import FIXTURES_DIR, ROOT, serve_process
 
 from mockgraph import pytest_plugin
 from mockgraph.cli import main
@@ -246,26 +246,12 @@ class TestServe:
         """With no --fixtures and no fixtures/ holding fixtures here, the bundled ones answer (said on stderr)."""
         (tmp_path / "fixtures").mkdir()
         (tmp_path / "fixtures" / "users.json").write_text('{"users": []}')
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mockgraph", "serve", "--port", "0", "--quiet"],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)},
-        )
-        try:
-            url = process.stdout.readline().split()[-1]
+        argv = [sys.executable, "-m", "mockgraph", "serve", "--port", "0", "--quiet"]
+        with serve_process(argv, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}) as (process, url):
             assert _get(url + "/_mockgraph/health") == 200
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0
             assert "serving the bundled fixtures" in process.stderr.read()
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=10)
-            process.stdout.close()
-            process.stderr.close()
 
 
 # ------------------------------------------------------------------------------------ the plugin

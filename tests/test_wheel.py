@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ROOT
+from support import ROOT, serve_process
 
 README_TEST = '''
 import json, urllib.request
@@ -99,27 +98,11 @@ def test_readme_pytest_example_passes_from_the_wheel(installed, tmp_path):
 
 def test_serve_with_no_fixtures_folder_serves_the_bundled_ones(installed, tmp_path):
     """`mockgraph serve` from an empty folder says it serves the bundled fixtures, answers, and stops on SIGTERM."""
-    process = subprocess.Popen(
-        [installed / "mockgraph", "serve", "--port", "0"],  # the port only: 8080 may be taken on a CI machine
-        cwd=tmp_path,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        first = process.stdout.readline()
-        match = re.fullmatch(r"mockgraph listening on (http://127\.0\.0\.1:\d+)\n", first)
-        assert match, f"unexpected first line {first!r}"
-        with urllib.request.urlopen(match.group(1) + "/_mockgraph/health", timeout=10) as response:
+    argv = [installed / "mockgraph", "serve", "--port", "0"]  # the port only: 8080 may be taken on a CI machine
+    with serve_process(argv, cwd=tmp_path, env=_clean_env()) as (process, url):
+        with urllib.request.urlopen(url + "/_mockgraph/health", timeout=10) as response:
             assert response.status == 200
             assert json.load(response)["fixtures"] > 0
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
         assert "serving the bundled fixtures" in process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        process.stdout.close()
-        process.stderr.close()

@@ -106,7 +106,7 @@ class Problem:
     """Something on the page that could not be read as written."""
 
     line: int
-    reason: str  # "bad-annotation", "annotation-repaired", "unclosed-fence", "unclosed-comment"
+    reason: str  # "bad-annotation", "annotation-repaired", "unclosed-fence", "unclosed-comment", "permissions-unreadable"
     message: str
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .docpage import DocPage, Table, plain_text
+from .docpage import DocPage, Problem, Table, plain_text
 from .models import Fixture, Grants, PermissionTable
 from .paths import segments, split_version
 
@@ -39,13 +39,6 @@ _NOT_SUPPORTED = frozenset({"not supported", "not applicable", "n/a", "na", "not
 _NONE = frozenset({"none", "no permissions required", "none required"})
 _WORDS = re.compile(r"[a-z0-9]+")
 _SKIP_WORDS = frozenset({"for", "permissions", "permission", "acting", "on", "the", "a", "an", "to", "of", "and", "or", "resource"})
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    reason: str
-    message: str
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from .exchange import Answer, Request, graph_error
 from .index import FixtureIndex
 from .journal import Journal, entry_to_json, summarize
+from .redact import Redactor
 from .stubs import Stub, StubAnswerer, StubError
 
 PREFIX = "/_mockgraph/"
@@ -36,10 +37,11 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class AdminAnswerer:
-    def __init__(self, journal: Journal, index: FixtureIndex, stubs: StubAnswerer, host: str = "127.0.0.1") -> None:
+    def __init__(self, journal: Journal, index: FixtureIndex, stubs: StubAnswerer, redactor: Redactor, host: str = "127.0.0.1") -> None:
         self.journal = journal
         self.index = index
         self.stubs = stubs
+        self.redactor = redactor  # what an endpoint shows passes through it, as what is written does
         self.hosts = LOOPBACK_HOSTS | {host.lower().strip("[]")}
         self._routes: dict[tuple[str, str], Callable[[Request], Awaitable[Answer]]] = {
             ("GET", HEALTH_PATH): self._health,
@@ -80,7 +82,7 @@ class AdminAnswerer:
         return Answer(204, {})
 
     async def _list_stubs(self, request: Request) -> Answer:
-        return json_answer({"stubs": self.stubs.listing()})
+        return json_answer({"stubs": self.redactor.json(self.stubs.listing())})
 
     async def _add_stub(self, request: Request) -> Answer:
         try:
@@ -90,7 +92,7 @@ class AdminAnswerer:
             return graph_error(request, 400, "BadRequest", f"POST /_mockgraph/stubs takes a JSON stub: {exc}")
         except StubError as exc:
             return graph_error(request, 400, "BadRequest", str(exc))
-        return json_answer({"id": stub_id, **stub.to_json()}, 201)
+        return json_answer(self.redactor.json({"id": stub_id, **stub.to_json()}), 201)
 
     async def _clear_stubs(self, request: Request) -> Answer:
         self.stubs.clear()

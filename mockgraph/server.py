@@ -67,7 +67,7 @@ class MockServer:
         self._batch = BatchAnswerer(self._after_batch, self._ids, settings.strict, settings.severity)
         # The road, in order; the miss answers whatever the others pass.
         self.answerers: Sequence[Answerer] = (
-            AdminAnswerer(self.journal, index, self.stubs, settings.host),
+            AdminAnswerer(self.journal, index, self.stubs, redactor, settings.host),
             self._batch,
             *permission_answerers(index, settings),
             self.stubs,

@@ -242,3 +242,12 @@ class TestCheckedAgainstTheContract:
             assert (response.status, await response.json()) == (200, {"a": 1})
         (entry,) = server.journal
         assert (entry.unchecked, entry.unmatched, entry.findings) == (True, False, ())
+
+
+async def test_the_stub_listing_shows_no_secret(mock):
+    """A stub that answers a token (a fake one, as a test writes it) is listed redacted."""
+    _, url, http = mock
+    added = await add(http, url, {"method": "POST", "path": "/oauth2/v2.0/token", "json": {"access_token": "fake-secret-1"}})
+    async with http.get(url + "/_mockgraph/stubs") as response:
+        listed = await response.text()
+    assert "fake-secret-1" not in listed and "fake-secret-1" not in str(added)

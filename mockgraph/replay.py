@@ -18,6 +18,7 @@ from .config import Settings
 from .differ import ContractChecker, checker_for
 from .errors import BodyError
 from .exchange import Answer, Request, graph_error
+from .fastcheck import FastDecoders
 from .index import FixtureIndex, Incoming, Miss, Route
 from .journal import contract_summary, finding_to_json
 from .jsonbody import parse_json_body
@@ -91,6 +92,7 @@ class FixtureAnswerer:
         self._answers: dict[tuple[str, str, str, str, bytes], Answer] = {}
         self._matches: dict[tuple[str, str, str], Route] = {}  # (method, target, Prefer)
         self._clean: dict[tuple[str, bool], Answer] = {}  # by (fixture, checked): see `_answer_for`
+        self._fast = FastDecoders()  # issue 16: see `_proven`
 
     async def answer(self, request: Request) -> Answer | None:
         headers = request.headers
@@ -101,6 +103,9 @@ class FixtureAnswerer:
             return answer
         payload = None
         if request.body and "json" in content_type.lower():
+            if (proven := self._proven(request, prefer)) is not None:
+                self._remember(key, proven)
+                return proven
             try:
                 payload = parse_json_body(request.body)
             except BodyError as exc:  # not JSON, too deep, numbers or strings JSON cannot carry
@@ -123,9 +128,25 @@ class FixtureAnswerer:
         # Everything remembered may now be wrong: an answer may come from the fixture this one
         # replaces, and a remembered match or shared answer may now have rivals.
         self._checkers.pop(name, None)
+        self._fast.forget(name)
         self._answers.clear()
         self._matches.clear()
         self._clean.clear()
+
+    # ------------------------------------------------------------------ issue 16: the fast path
+
+    def _proven(self, request: Request, prefer: str) -> Answer | None:
+        """The shared answer without findings, where the route is remembered and its contract's
+        compiled decoder proves from the body's bytes that the payload has none; else None, and
+        the payload is parsed and checked as usual (which gives the same findings, explained)."""
+        route = self._matches.get((request.method, request.target, prefer))
+        if route is None or (checker := self._checker(route)) is None:
+            return None
+        if not self._fast.get(route.name, checker).accepts(request.body):
+            return None
+        return self._answer_for(route.name, True, True, ())
+
+    # ------------------------------------------------------------------------------------------
 
     def _remember(self, key: tuple[str, str, str, str, bytes], answer: Answer) -> None:
         """Keep an answer for the next identical request; bounded in count and body size."""

@@ -33,6 +33,8 @@ MEMO_ANSWERS = 1024
 MEMO_BODY_BYTES = 64 * 1024
 # Route matches remembered where the body cannot change them (see `Match.unique`).
 MEMO_MATCHES = 1024
+# Contract checkers (one a fixture, each with its shape caches and compiled decoder) kept at most.
+MEMO_CHECKERS = 1024
 
 # Headers a documented or recorded response carries that must be the server's own, not replayed.
 _NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
@@ -159,6 +161,8 @@ class FixtureAnswerer:
     def _checker(self, route: Route) -> ContractChecker | None:
         """The contract checker of a route's fixture; None where the fixture documents no contract."""
         if route.name not in self._checkers:
+            if len(self._checkers) >= MEMO_CHECKERS:
+                self._checkers.pop(next(iter(self._checkers)))
             self._checkers[route.name] = checker_for(route.fixture, self.severity)
         return self._checkers[route.name]
 

@@ -46,6 +46,7 @@ fixtures: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_replay.py
+	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_plugin.py
 	$(BIN)/python benchmarks/bench_forward.py
 	$(BIN)/python benchmarks/bench_protocol.py

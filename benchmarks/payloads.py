@@ -76,13 +76,21 @@ def violating(base: dict[str, Any], i: int) -> dict[str, Any]:
     return body
 
 
+def renamed(base: dict[str, Any], i: int) -> dict[str, Any]:
+    """`violating(base, i)` whose undocumented property has a new name on every request (issue 16's
+    "new undocumented property name on every request")."""
+    body = violating(base, i)
+    body[f"undocumentedNote{i}"] = body.pop("undocumentedNote")
+    return body
+
+
 def encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-def varied(base: dict[str, Any], count: int, *, violations: bool) -> Iterator[bytes]:
+def varied(base: dict[str, Any], count: int, *, violations: bool, new_names: bool = False) -> Iterator[bytes]:
     """`count` distinct encoded bodies of one family."""
-    make = violating if violations else conforming
+    make = (renamed if new_names else violating) if violations else conforming
     for i in range(count):
         yield encode(make(base, i))
 

@@ -2,6 +2,8 @@
 
 - `baseline`: a bare aiohttp application, one catch-all route answering every request with the
   same status, Content-Type and body bytes mockgraph sends. It is what mockgraph costs on top of.
+- `parsing`: the same, but it also reads each request's body and parses it with `json.loads`: the
+  least any server that looks at a JSON payload must do (issue 16's second baseline).
 - `ceiling`: a raw asyncio server writing one fixed HTTP response per request, far cheaper than
   any aiohttp server; what the load generator reaches against it shows the generator is not the
   bottleneck of the other measurements.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -29,14 +32,18 @@ _MAX_HEAD = 64 * 1024
 Stop = Callable[[], Awaitable[None]]
 
 
-async def serve_baseline(host: str, port: int, status: int, content_type: str, body: bytes) -> tuple[str, Stop]:
+async def serve_baseline(host: str, port: int, status: int, content_type: str, body: bytes, parse: bool = False) -> tuple[str, Stop]:
     """Start the bare aiohttp server; return its base URL and a coroutine function that stops it."""
 
     async def answer(request: web.Request) -> web.Response:
         return web.Response(status=status, headers={"Content-Type": content_type}, body=body)
 
+    async def parse_and_answer(request: web.Request) -> web.Response:
+        json.loads(await request.read())
+        return web.Response(status=status, headers={"Content-Type": content_type}, body=body)
+
     app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
+    app.router.add_route("*", "/{tail:.*}", parse_and_answer if parse else answer)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
@@ -94,8 +101,11 @@ async def serve_ceiling(host: str, port: int, status: int, content_type: str, bo
 
 
 async def _run(kind: str, args: argparse.Namespace) -> None:
-    start = serve_baseline if kind == "baseline" else serve_ceiling
-    url, stop = await start(args.host, args.port, args.status, args.content_type, args.body_file.read_bytes())
+    body = args.body_file.read_bytes()
+    if kind == "ceiling":
+        url, stop = await serve_ceiling(args.host, args.port, args.status, args.content_type, body)
+    else:
+        url, stop = await serve_baseline(args.host, args.port, args.status, args.content_type, body, parse=kind == "parsing")
     try:
         print(f"{kind} listening on {url}", flush=True)
         stopped = asyncio.Event()
@@ -109,7 +119,7 @@ async def _run(kind: str, args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["baseline", "ceiling"])
+    parser.add_argument("kind", choices=["baseline", "parsing", "ceiling"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--status", type=int, required=True)

@@ -47,6 +47,12 @@ _FORMATS = {
 _FORMATS["datetime"] = _FORMATS["datetimeoffset"]
 
 
+def format_pattern(name: str) -> str:
+    """The pattern a string of a node's `format` (a key of _FORMATS, or "url") must match, from its
+    start; the fast path (`fastcheck`) checks with the very same patterns."""
+    return (_ABSOLUTE_URL if name == "url" else _FORMATS[name][0]).pattern
+
+
 def has_format(value: str, edm_type: str) -> bool:
     """Whether a string is written as the Edm type says (`DateTimeOffset`, `Guid`, `Date`, ...)."""
     return _FORMATS[edm_type.lower()][0].match(value) is not None
@@ -80,6 +86,7 @@ class _Node:
 
 
 _ANY = _Node("any", is_any=True)
+ContractNode = _Node  # what `ContractChecker.root` and `members` hand to the fast path, read-only
 
 _Found = list[tuple[tuple[str, ...], _Node]]  # the places `_expect` found whose values are checked, in payload order
 # The same, made quick to apply to each payload of a shape: path, node, the keys that reach the
@@ -128,6 +135,26 @@ class ContractChecker:
         # their findings leave out the `unknown` ones). Both grow only when deepdiff runs.
         self._cache: dict[Any, _Entry] = {}
         self._documented: dict[Any, _Entry] = {}
+
+    # ------------------------------------------------------------- read by the fast path only
+
+    @property
+    def root(self) -> _Node:
+        """What the contract expects of a whole payload."""
+        return self._root
+
+    def members(self, node: _Node) -> list[tuple[str, _Node | None, bool]]:
+        """The keys an object node takes without a finding, `@odata.type` first: each with its node
+        (None for an annotation, whose value is never checked, and for `@odata.type`) and whether
+        the payload must send it (leaving it out is a `missing` finding)."""
+        example = node.example if isinstance(node.example, dict) else {}
+        expected = {key for key, _ in self._expected_keys(node)}
+        members: list[tuple[str, _Node | None, bool]] = [("@odata.type", None, False)]
+        for key in dict.fromkeys([*example, *(node.properties or {})]):
+            if key == "@odata.type":
+                continue
+            members.append((key, None, False) if "@" in key else (key, self._child(node, key), key in expected))
+        return members
 
     def check(self, payload: JsonValue) -> tuple[Finding, ...]:
         """Every finding for `payload`, in payload order."""

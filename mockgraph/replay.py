@@ -23,6 +23,7 @@ from .config import Settings
 from .differ import ContractChecker, checker_for
 from .errors import BodyError
 from .exchange import Answer, Request, graph_error
+from .fastcheck import FastDecoders
 from .index import FixtureIndex, Incoming, Miss, Route, Unchosen, choose_example
 from .journal import contract_summary, finding_to_json
 from .jsonbody import parse_json_body
@@ -37,6 +38,8 @@ MEMO_ANSWERS = 1024
 MEMO_BODY_BYTES = 64 * 1024
 # Route matches remembered where the body cannot change them (see `Match.unique`).
 MEMO_MATCHES = 1024
+# Contract checkers (one a fixture, each with its shape caches and compiled decoder) kept at most.
+MEMO_CHECKERS = 1024
 
 # Headers a documented or recorded response carries that must be the server's own, not replayed.
 _NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
@@ -113,6 +116,7 @@ class FixtureAnswerer:
         self.page_size = settings.page_size
         self._shapes = {route.name: _shape(route.fixture) for route in lookup.index.routes}
         self._pages: dict[tuple[str, str, str, str], bytes] = {}  # (fixture, method, target, base URL)
+        self._fast = FastDecoders()  # compiled contracts that prove a payload clean: see `_proven`
 
     async def answer(self, request: Request) -> Answer | None:
         headers = request.headers
@@ -145,6 +149,8 @@ class FixtureAnswerer:
     def _inspect(self, request: Request, content_type: str, prefer: str, matched: Headers) -> Inspected | Answer | None:
         payload = None
         if request.body and "json" in content_type.lower():
+            if (proven := self._proven(request, prefer)) is not None:
+                return Inspected(proven, (), True, True)
             try:
                 payload = parse_json_body(request.body)
             except BodyError as exc:  # not JSON, too deep, numbers or strings JSON cannot carry
@@ -169,9 +175,19 @@ class FixtureAnswerer:
         # Everything remembered may now be wrong: an answer may come from the fixture this one
         # replaces, and a remembered match or shared answer may now have rivals.
         self._checkers.pop(name, None)
+        self._fast.forget(name)
         self._answers.clear()
         self._matches.clear()
         self._clean.clear()
+
+    def _proven(self, request: Request, prefer: str) -> Route | None:
+        """The route, where it is remembered and its contract's compiled decoder proves from the
+        body's bytes that the payload has no findings; else None, and the payload is parsed and
+        checked as usual (which gives the same findings, explained)."""
+        route = self._matches.get((request.method, request.target, prefer))
+        if route is None or (checker := self._checker(route)) is None:
+            return None
+        return route if self._fast.get(route.name, checker).accepts(request.body) else None
 
     def _remember(self, key: tuple[str, str, str, str, Headers, bytes], answer: Answer) -> None:
         """Keep an answer for the next identical request; bounded in count and body size."""
@@ -204,6 +220,8 @@ class FixtureAnswerer:
     def _checker(self, route: Route) -> ContractChecker | None:
         """The contract checker of a route's fixture; None where the fixture documents no contract."""
         if route.name not in self._checkers:
+            if len(self._checkers) >= MEMO_CHECKERS:
+                self._checkers.pop(next(iter(self._checkers)))
             self._checkers[route.name] = checker_for(route.fixture, self.severity)
         return self._checkers[route.name]
 

@@ -1,0 +1,144 @@
+"""The fast path of contract checking: a validating decoder compiled from each contract.
+
+Most payloads conform, and a conforming payload has no findings. This module turns a contract
+checker's expectation (its nodes: property tables, nested and example types, enumerations, formats)
+into msgspec Structs, so that one C call reads the body bytes and proves there is nothing to report:
+unknown keys are forbidden, the keys a payload must send are required, enumerations are Literals,
+formats are the differ's own patterns, a documented `@odata.type` is a Literal of its usual spellings.
+
+It only ever proves the absence of findings. Where the decoder refuses a body (a violation, or a
+rule it does not express: an enumeration member in another case, comma-joined flags, a derived or
+otherwise spelt `@odata.type`, an undocumented annotation, a contract nested deeper than it
+compiles), the caller falls back to `jsonbody.parse_json_body` and `ContractChecker.check`, which
+find and explain the findings. So findings are the same whichever path ran; a test compares them
+on generated payloads for every bundled fixture.
+
+The JSON gate's guarantees hold on this path too (`accepts`): a body the gate would refuse never
+passes. Deep nesting is refused by the gate's own scan first; msgspec itself refuses NaN,
+Infinity, a float that overflows, an integer longer than 4,300 digits, invalid UTF-8 and lone
+surrogates, and bodies with a surrogate escape go to the slow path anyway.
+
+Bounds: a contract compiles to at most `MAX_STRUCTS` Structs, nesting at most `MAX_NESTING`
+objects and arrays deep; beyond either, a place compiles to a type every value fails (so its
+payloads take the slow path). `FastDecoders` keeps at most `MAX_DECODERS` compiled decoders.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+import msgspec
+
+from .differ import ContractChecker, ContractNode, format_pattern
+from .jsonbody import MAX_DEPTH, json_depth, may_hold_surrogate, openers
+from .models import type_key
+
+MAX_STRUCTS = 2000  # Structs one contract compiles to, at most
+MAX_NESTING = 16  # objects and arrays nested in one compiled contract, at most (Graph's nest a handful)
+MAX_DECODERS = 1024  # compiled decoders kept, oldest dropped first; at most one a fixture
+
+
+class _Refused:
+    """The type of a place the decoder does not check: every value there sends the payload to the slow path."""
+
+
+def _refuse(kind: type, value: Any) -> Any:
+    raise ValueError("checked by the contract checker")
+
+
+class FastDecoder:
+    """Proves, from a body's bytes, that a payload has no findings against one contract."""
+
+    def __init__(self, checker: ContractChecker) -> None:
+        self.checker = checker
+        self._structs = 0
+        self._decode = msgspec.json.Decoder(self._type(checker, checker.root, 0, optional=False), dec_hook=_refuse).decode
+
+    def accepts(self, body: bytes) -> bool:
+        """True only where the body passes the JSON gate and its payload has no findings; False says nothing."""
+        if len(body.translate(None, openers)) > MAX_DEPTH and json_depth(body) > MAX_DEPTH:
+            return False
+        if may_hold_surrogate(body):
+            return False
+        try:
+            self._decode(body)
+        except (msgspec.ValidationError, msgspec.DecodeError, ValueError, RecursionError):
+            return False
+        return True
+
+    # ------------------------------------------------------------------------- compiling
+
+    def _type(self, checker: ContractChecker, node: ContractNode, depth: int, optional: bool = True) -> Any:
+        """The msgspec type of a place. Null is allowed wherever the checker allows it: everywhere
+        but arrays (and the root, so that a `null` body keeps its own answer on the slow path)."""
+        if node.is_any:
+            return Any
+        if depth > MAX_NESTING:
+            return _Refused
+        if node.item is not None:
+            return list[self._type(checker, node.item, depth + 1)]  # type: ignore[misc]
+        if node.is_object:
+            kind = self._struct(checker, node, depth)
+        elif node.enum:
+            kind = Literal[node.enum]
+        elif node.format:
+            kind = Annotated[str, msgspec.Meta(pattern=format_pattern(node.format))]
+        else:
+            kinds = [_LEAF[code] for code in sorted(node.codes) if code in _LEAF]
+            if "number" in node.codes and "integer" not in node.codes:
+                kinds.append(int)  # an integer is a number
+            kind = Union[tuple(dict.fromkeys(kinds))] if kinds else _Refused  # noqa: UP007
+        return kind | None if optional and kind is not _Refused else kind
+
+    def _struct(self, checker: ContractChecker, node: ContractNode, depth: int) -> Any:
+        self._structs += 1
+        if self._structs > MAX_STRUCTS:
+            return _Refused
+        fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+        rename = {}
+        for i, (key, child, required) in enumerate(checker.members(node)):
+            name = f"f{i}"
+            rename[name] = key
+            if key == "@odata.type":
+                kind: Any = Any if node.odata_type is None else Literal[_spellings(node)]
+            elif child is None:  # an annotation: the checker takes any value
+                kind = Any
+            else:
+                kind = self._type(checker, child, depth + 1)
+            fields.append((name, kind) if required else (name, kind, None))
+        fields.sort(key=len)  # required fields first, as Python's signatures want
+        return msgspec.defstruct(f"Fast{self._structs}", fields, rename=rename, forbid_unknown_fields=True, gc=False)
+
+
+_LEAF: dict[str, type] = {"string": str, "boolean": bool, "integer": int, "number": float}
+
+
+def _spellings(node: ContractNode) -> tuple[str, ...]:
+    """The usual spellings of a documented `@odata.type`; any other goes to the slow path, which reads it case-blind."""
+    documented = node.example.get("@odata.type") if isinstance(node.example, dict) else None
+    names = [node.odata_type or "", node.label.removesuffix(" object")]
+    if isinstance(documented, str):
+        names.append(documented.lstrip("#").removeprefix("microsoft.graph."))
+    spelt = (f"{hash_}{prefix}{name}" for name in names for hash_ in ("#", "") for prefix in ("microsoft.graph.", ""))
+    return tuple(dict.fromkeys(s for s in spelt if type_key(s) == node.odata_type))  # the checker's own rule
+
+
+class FastDecoders:
+    """The compiled decoder of each fixture's contract, made on first use; at most `MAX_DECODERS`."""
+
+    def __init__(self) -> None:
+        self._decoders: dict[str, FastDecoder] = {}
+
+    def get(self, name: str, checker: ContractChecker) -> FastDecoder:
+        decoder = self._decoders.get(name)
+        if decoder is None or decoder.checker is not checker:
+            if len(self._decoders) >= MAX_DECODERS:
+                self._decoders.pop(next(iter(self._decoders)))
+            decoder = self._decoders[name] = FastDecoder(checker)
+        return decoder
+
+    def __len__(self) -> int:
+        return len(self._decoders)
+
+    def forget(self, name: str) -> None:
+        self._decoders.pop(name, None)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 
+from .errors import BodyError
 from .exchange import Answer, Request, graph_error
 from .index import FixtureIndex
 from .journal import Journal, entry_to_json, summarize
+from .jsonbody import parse_json_body
 from .redact import Redactor
 from .stubs import Stub, StubAnswerer, StubError
 
@@ -86,10 +88,10 @@ class AdminAnswerer:
 
     async def _add_stub(self, request: Request) -> Answer:
         try:
-            stub = Stub.from_mapping(json.loads(request.body.decode("utf-8")), "POST /_mockgraph/stubs")
+            stub = Stub.from_mapping(parse_json_body(request.body), "POST /_mockgraph/stubs")
             stub_id = self.stubs.add(stub)
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            return graph_error(request, 400, "BadRequest", f"POST /_mockgraph/stubs takes a JSON stub: {exc}")
+        except BodyError as exc:
+            return graph_error(request, 400, "BadRequest", f"POST /_mockgraph/stubs takes a JSON stub. {exc.message}")
         except StubError as exc:
             return graph_error(request, 400, "BadRequest", str(exc))
         return json_answer(self.redactor.json({"id": stub_id, **stub.to_json()}), 201)

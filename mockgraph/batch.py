@@ -20,14 +20,15 @@ import base64
 import binascii
 import difflib
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from .config import Settings
 from .differ import json_pointer
 from .errors import BodyError
-from .exchange import Answer, Request, RequestIds, graph_error
+from .exchange import Answer, Request, RequestIds, StreamBroken, graph_error
 from .index import KNOWN_METHODS
 from .journal import finding_to_json
 from .jsonbody import parse_json_body
@@ -47,11 +48,12 @@ class BatchError(Exception):
 
 
 class BatchAnswerer:
-    def __init__(self, road: Road, ids: RequestIds, strict: bool, severity: Mapping[str, str]) -> None:
+    def __init__(self, road: Road, ids: RequestIds, settings: Settings) -> None:
         self.road = road  # the answerers after this one, then the miss
         self.ids = ids
-        self.strict = strict
-        self.unknown_severity = severity.get("unknown", "error")
+        self.strict = settings.strict
+        self.max_body_bytes = settings.max_body_bytes  # an item's answer read whole holds at most this
+        self.unknown_severity = settings.severity.get("unknown", "error")
 
     async def answer(self, request: Request) -> Answer | None:
         if request.method != "POST" or not _is_batch(request.path):
@@ -83,7 +85,7 @@ class BatchAnswerer:
                 answer = graph_error(item_request, 424, "FailedDependency", message)
             else:
                 answer = refusal or await self.road(item_request)
-            answer = await _whole(answer)
+            answer = await _whole(answer, item_request, self.max_body_bytes)
             done[item["id"]] = answer.status
             parts.append((item_request, _rooted(answer, f"/requests/{index}/body")))
             responses.append(_response(item["id"], item_request, answer))
@@ -202,12 +204,26 @@ def _order(items: list[dict[str, Any]]) -> list[int]:
     return order
 
 
-async def _whole(answer: Answer) -> Answer:
-    """An answer whose body still streams (an upstream's), read whole: a batch response holds it."""
+async def _whole(answer: Answer, request: Request, limit: int) -> Answer:
+    """An answer whose body still streams (an upstream's), read whole, up to `limit` bytes: a batch
+    response holds it. A 502 where it is larger, or breaks off."""
     if answer.stream is None:
         return answer
-    body = b"".join([chunk async for chunk in answer.stream])
-    return answer._replace(body=body, stream=None, fixture=answer.stream.fixture)
+    chunks: list[bytes] = []
+    size = 0
+    stream = aiter(answer.stream)
+    try:
+        async for chunk in stream:
+            size += len(chunk)
+            if size > limit:
+                message = f"The upstream's answer is larger than {limit} bytes, more than a batch response holds."
+                return graph_error(request, 502, "BadGateway", message)._replace(by="upstream")
+            chunks.append(chunk)
+    except StreamBroken:
+        return graph_error(request, 502, "BadGateway", "The upstream's answer broke off.")._replace(by="upstream")
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    return answer.settled()._replace(body=b"".join(chunks))
 
 
 def _rooted(answer: Answer, prefix: str) -> Answer:
@@ -225,8 +241,8 @@ def _response(item_id: str, request: Request, answer: Answer) -> dict[str, Any]:
     if answer.body:
         if "json" in headers.get("Content-Type", headers.get("content-type", "")).lower():
             try:
-                out["body"] = json.loads(answer.body)
-            except ValueError:
+                out["body"] = parse_json_body(answer.body)
+            except BodyError:  # not JSON after all, or JSON the gate refuses: sent as bytes
                 out["body"] = base64.b64encode(answer.body).decode("ascii")
         else:
             out["body"] = base64.b64encode(answer.body).decode("ascii")

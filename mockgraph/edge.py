@@ -13,9 +13,8 @@ import logging
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
-from .exchange import Answer, Request, graph_error
+from .exchange import Answer, Request, StreamBroken, graph_error
 from .index import KNOWN_METHODS
-from .upstream import StreamBroken
 
 log = logging.getLogger("mockgraph")
 
@@ -24,6 +23,10 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
     """The request as a value, and the answer that refuses it where it cannot be worked on."""
     client_id = http.headers.get("client-request-id") or request_id
     request = Request(http.method, http.raw_path, http.headers, b"", request_id, client_id, f"{http.scheme}://{http.host}")
+    if not http.raw_path.startswith("/"):  # absolute-form (`GET http://host/x`) or `OPTIONS *`: not a Graph path
+        return request, graph_error(request, 400, "BadRequest", "The request target must be a path, such as /v1.0/me.")._replace(
+            by="refused"
+        )
     if http.method not in KNOWN_METHODS:
         message = f"The HTTP method {http.method!r} is not supported."
         return request, graph_error(request, 405, "BadRequest", message)._replace(by="miss")  # no fixture could answer it
@@ -49,7 +52,7 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
         message = f"The request body could not be read: {' '.join(reason.split())}."
         return request, graph_error(request, 400, "BadRequest", message)._replace(by="refused")
     except ConnectionResetError:  # the client's doing, not a failure of ours
-        log.debug("%s %s: the client closed the connection before its body arrived", request.method, request.target)
+        log.debug("%s %s: the client closed the connection before its body arrived", request.method, request.path)
         return request, CLIENT_CLOSED
     return request._replace(body=chunks[0] if len(chunks) == 1 else b"".join(chunks)), None
 
@@ -80,7 +83,7 @@ async def respond(http: web.BaseRequest, request: Request, answer: Answer) -> we
         # Too late for a 502 (or for aiohttp's 500, which would land inside the body): cut the
         # connection, so the client sees a broken answer, not a short or a corrupt one.
         if not isinstance(exc, StreamBroken):
-            log.exception("mockgraph failed while sending the answer to %s %s", request.method, request.target)
+            log.exception("mockgraph failed while sending the answer to %s %s", request.method, request.path)
         if http.transport is not None:
             http.transport.abort()
         return response

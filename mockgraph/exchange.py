@@ -20,6 +20,10 @@ from multidict import CIMultiDictProxy
 
 from .models import Finding
 
+# Headers that are the server's to set on every answer: framing, the date and the request ids. A
+# documented, recorded or stubbed response never supplies them.
+SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
+
 
 class Request(NamedTuple):
     """A request as the client sent it, body read whole, with the ids Graph gives it."""
@@ -56,6 +60,16 @@ class Stream(Protocol):
         """The fixture recorded from the answer, known once it was sent whole."""
         ...
 
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """What the recording found (its drift from the documented answer), known once it was sent whole."""
+        ...
+
+
+class StreamBroken(Exception):
+    """A streamed answer broke off after its head was sent: too late for an error answer, so the
+    edge cuts the client's connection, and the client sees a broken answer rather than a short one."""
+
 
 class Answer(NamedTuple):
     """How a request is answered, and what the journal keeps of it. Request ids are stamped on at
@@ -69,12 +83,19 @@ class Answer(NamedTuple):
     error: str | None = None  # a Graph error's message
     unchecked: bool = False  # a JSON payload whose fixture documents no contract
     stream: Stream | None = None  # the body, where it arrives while it is sent (then `body` is empty)
-    by: str = ""  # who answered, where the journal must know: "stub", "miss" (see JournalEntry.answered_by)
+    by: str = ""  # who answered, where the journal must know: "stub", "upstream", "miss" (see JournalEntry.answered_by)
     parts: tuple[tuple[Request, Answer], ...] = ()  # a batch's items and their answers, journaled one by one
 
     @property
     def forwarded(self) -> bool:
-        return self.stream is not None
+        return self.by == "upstream"
+
+    def settled(self) -> Answer:
+        """The answer as the journal keeps it once its stream was sent (or read) whole: with the
+        fixture the stream was recorded as, and what the recording found beside what was found before."""
+        if self.stream is None:
+            return self
+        return self._replace(fixture=self.stream.fixture, findings=self.findings + self.stream.findings, stream=None)
 
 
 class Pass(NamedTuple):

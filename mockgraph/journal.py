@@ -21,7 +21,7 @@ from .errors import BodyError, MockgraphError
 from .exchange import Answer, Request
 from .jsonbody import parse_json_body
 from .models import Finding, JsonValue
-from .redact import Redactor
+from .redact import REDACTED, Redactor
 
 DEFAULT_LIMIT = 1000
 # Request bodies the in-memory journal holds at most; older entries keep all but their bodies.
@@ -279,12 +279,20 @@ class Journal:
             status=record.status,
             fixture=record.fixture,
             body=r.json(_json_or_none(record.body)),
-            findings=record.findings,
+            findings=tuple(_redacted(f, r) for f in record.findings),
             forwarded=record.forwarded,
             error=None if record.error is None else r.text(record.error),
             unchecked=record.unchecked,
             answered_by=record.answered_by,
         )
+
+
+def _redacted(finding: Finding, r: Redactor) -> Finding:
+    """A finding as it may be shown: enum and format findings quote the value sent, which may be a
+    secret (a token, a secret field's value)."""
+    if r.is_secret_field(finding.path.rpartition("/")[2]):
+        return Finding(finding.kind, finding.severity, finding.path, finding.expected, REDACTED, f"{finding.path}: {REDACTED}")
+    return Finding(finding.kind, finding.severity, finding.path, r.text(finding.expected), r.text(finding.actual), r.text(finding.message))
 
 
 def _json_or_none(body: bytes) -> JsonValue:

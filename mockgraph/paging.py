@@ -62,7 +62,7 @@ _DIRECTORY = frozenset(
 _TOKEN_PREFIX = "mockgraph:"
 _TOKEN_CHARS = 64  # longer than any token of ours: refused before it is decoded
 _SHOWN_CHARS = 60  # of a bad value quoted in an error message
-_WHOLE = re.compile(r"[0-9]+")
+_WHOLE = re.compile(r"[0-9]{1,18}")  # more digits than an int64 holds is no count of items
 
 
 class Shape(NamedTuple):

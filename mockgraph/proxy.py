@@ -61,10 +61,10 @@ class RecordingAnswerer:
         try:
             recorded = await self.recorder.save(interaction, self._compare)
         except OSError as exc:
-            log.error("could not record %s %s: %s", interaction.method, interaction.raw_path, exc)
+            log.error("could not record %s %s: %s", interaction.method, interaction.path, exc)
             return None
         except Exception as exc:  # whatever the recorder trips on, the answer must still go out whole
-            log.warning("not recording %s %s: %s: %s", interaction.method, interaction.raw_path, type(exc).__name__, exc)
+            log.warning("not recording %s %s: %s: %s", interaction.method, interaction.path, type(exc).__name__, exc)
             return None
         if recorded is None:
             return None

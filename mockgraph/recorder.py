@@ -86,6 +86,11 @@ class Interaction:
     response_headers: Headers
     response_body: bytes
 
+    @property
+    def path(self) -> str:
+        """The path without its query, for logs: secrets travel in queries (access_token=, sig=, code=)."""
+        return self.raw_path.partition("?")[0]
+
 
 class Recorder:
     """Writes interactions as fixture files under `folder/recorded/`, redacted, one per distinct request."""

@@ -22,7 +22,7 @@ from . import paging
 from .config import Settings
 from .differ import ContractChecker, checker_for
 from .errors import BodyError
-from .exchange import Answer, Request, graph_error
+from .exchange import SERVER_HEADERS, Answer, Request, graph_error
 from .fastcheck import FastDecoders
 from .index import FixtureIndex, Incoming, Miss, Route, Unchosen, choose_example
 from .journal import contract_summary, finding_to_json
@@ -41,9 +41,6 @@ MEMO_MATCHES = 1024
 # Contract checkers (one a fixture, each with its shape caches and compiled decoder) kept at most.
 MEMO_CHECKERS = 1024
 
-# Headers a documented or recorded response carries that must be the server's own, not replayed.
-_NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
-
 
 class PreparedResponse(NamedTuple):
     status: int
@@ -53,7 +50,7 @@ class PreparedResponse(NamedTuple):
 
 def prepare_response(response: FixtureResponse) -> PreparedResponse:
     """A fixture's response as the bytes it is sent as, rendered once."""
-    headers = {name: value for name, value in response.headers if name.lower() not in _NOT_REPLAYED}
+    headers = {name: value for name, value in response.headers if name.lower() not in SERVER_HEADERS}
     body = encode_body(response.body)
     if response.body.is_json and not any(name.lower() == "content-type" for name in headers):
         headers["Content-Type"] = "application/json"

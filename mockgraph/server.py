@@ -64,7 +64,7 @@ class MockServer:
         self._miss = MissAnswerer(lookup)
         self._ids = RequestIds()
         self.stubs = StubAnswerer(settings.stubs, settings.severity, self._fixtures)
-        self._batch = BatchAnswerer(self._after_batch, self._ids, settings.strict, settings.severity)
+        self._batch = BatchAnswerer(self._after_batch, self._ids, settings)
         # The road, in order; the miss answers whatever the others pass.
         self.answerers: Sequence[Answerer] = (
             AdminAnswerer(self.journal, index, self.stubs, redactor, settings.host),
@@ -80,8 +80,7 @@ class MockServer:
         request, refusal = await edge.read_request(http, self._ids.next(), self.settings.max_body_bytes)
         answer = refusal or await self.answer(request)
         response = await edge.respond(http, request, answer)  # a stream is sent here; other answers by aiohttp, next
-        if answer.stream is not None:  # an upstream's: journaled with the fixture it was recorded as
-            answer = answer._replace(fixture=answer.stream.fixture, findings=getattr(answer.stream, "findings", answer.findings))
+        answer = answer.settled()  # an upstream's stream: journaled with what its recording was and found
         if not request.target.startswith(ADMIN_PREFIX):
             seconds = time.perf_counter() - started
             for done in ((request, answer), *answer.parts):  # a batch's items are journaled one by one
@@ -112,7 +111,7 @@ class MockServer:
                 answer = await self._miss.answer(request)
             return answer._replace(findings=answer.findings + notes) if notes else answer
         except Exception:
-            log.exception("mockgraph failed on %s %s", request.method, request.target)
+            log.exception("mockgraph failed on %s %s", request.method, self._redactor.text(request.target))
             return graph_error(request, 500, "generalException", "mockgraph failed on this request; see its log.")
 
     def _log(self, request: Request, answer: Answer, seconds: float) -> None:

@@ -19,6 +19,7 @@ retry of the same request before it has elapsed is answered 429 again, with a `t
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +28,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import MockgraphError
-from .exchange import Answer, Request, graph_error
+from .exchange import SERVER_HEADERS, Answer, Request, graph_error
 from .index import KNOWN_METHODS
 from .models import Finding, JsonValue
 from .paths import is_placeholder, segments, split_version
@@ -51,6 +52,8 @@ THROTTLE_STATUSES = (429, 503, 504)
 MAX_STUBS = 1000
 MAX_WINDOWS = 1000
 _KEYS = {"method", "path", "times", "status", "json", "body", "headers", "error", "throttle"}
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")  # no CR, LF or NUL: nothing that splits the answer
 
 
 class StubError(MockgraphError):
@@ -168,6 +171,16 @@ def _response(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
     headers = data.get("headers") or {}
     if not isinstance(headers, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
         raise StubError(f"{origin}: headers must be a table of header names to string values")
+    for name, value in headers.items():
+        if name.lower() in SERVER_HEADERS:
+            raise StubError(f"{origin}: the {name} header is the server's to set")
+        if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
+            raise StubError(f"{origin}: header {name!r} is not a valid HTTP header (a token, and a value without control characters)")
+    for value in (data.get("json"), body):
+        try:  # whatever the door, the answer must be sendable: UTF-8, and no deeper than JSON can go
+            json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        except (UnicodeEncodeError, ValueError, RecursionError, TypeError) as exc:
+            raise StubError(f"{origin}: the answer cannot be sent as UTF-8 JSON: {type(exc).__name__}") from None
     return {
         "status": _status(data.get("status", 200), origin),
         "json": data.get("json"),

@@ -18,6 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import BodyError
+from .jsonbody import parse_json_body
+
 #: The tenant personal Microsoft accounts sign in through.
 CONSUMERS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 #: The audiences Graph accepts: its URL and its application id.
@@ -70,10 +73,10 @@ def decode(token: str) -> dict[str, Any]:
     parts = token.split(".")
     if len(parts) != 3:
         raise TokenError("CompactToken parsing failed with error code: 80049217")
-    try:
-        claims = json.loads(_unb64(parts[1]))
-        header = json.loads(_unb64(parts[0]))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    try:  # through the gate every JSON body passes: a token is the client's input too
+        claims = parse_json_body(_unb64(parts[1]))
+        header = parse_json_body(_unb64(parts[0]))
+    except (binascii.Error, ValueError, BodyError):
         raise TokenError("CompactToken parsing failed with error code: 80049217") from None
     if not isinstance(claims, dict) or not isinstance(header, dict):
         raise TokenError("CompactToken parsing failed with error code: 80049217")

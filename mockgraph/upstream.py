@@ -19,8 +19,8 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .exchange import Answer, Request, graph_error
-from .models import Headers
+from .exchange import Answer, Request, StreamBroken, graph_error
+from .models import Finding, Headers
 from .recorder import HOP_BY_HOP, Interaction
 
 log = logging.getLogger("mockgraph")
@@ -61,7 +61,7 @@ class Upstream:
         for name, value in answer.headers.items():
             if name.lower() not in HOP_BY_HOP and (name.lower() != "content-length" or "transfer-encoding" not in answer.headers):
                 out.add(name, value)
-        return Answer(answer.status, CIMultiDictProxy(out), stream=_Relay(self, request, answer, keep))
+        return Answer(answer.status, CIMultiDictProxy(out), stream=_Relay(self, request, answer, keep), by="upstream")
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -78,11 +78,6 @@ class Upstream:
             self._session = None
 
 
-class StreamBroken(Exception):
-    """An upstream answer broke off after its head was sent: too late for a 502, so the edge cuts
-    the client's connection, and the client sees a broken answer rather than a short one."""
-
-
 class _Relay:
     """The upstream's answer body, chunk by chunk, kept for the recorder as it passes."""
 
@@ -91,6 +86,7 @@ class _Relay:
     ) -> None:
         self._upstream, self._request, self._answer, self._keep = upstream, request, answer, keep
         self.fixture: str | None = None
+        self.findings: tuple[Finding, ...] = ()  # a plain relay finds nothing; proxy._Drifting does
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         request, answer, limit = self._request, self._answer, self._upstream.record_limit
@@ -109,10 +105,10 @@ class _Relay:
                     elif kept is not None:
                         kept.append(chunk)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                log.warning("upstream answer to %s %s broke off after %d bytes: %s", request.method, request.target, size, exc)
+                log.warning("upstream answer to %s %s broke off after %d bytes: %s", request.method, request.path, size, exc)
                 raise StreamBroken(str(exc)) from None
             if kept is None:
-                log.warning("not recording %s %s: its answer is over %d bytes", request.method, request.target, limit)
+                log.warning("not recording %s %s: its answer is over %d bytes", request.method, request.path, limit)
             elif (decoded := _decoded(b"".join(kept), answer.headers.get("Content-Encoding", ""), limit)) is not None:
                 self.fixture = await self._keep(
                     Interaction(

@@ -40,11 +40,10 @@ from .models import Finding, Fixture
 from .proxy import recording_for
 from .redact import DEFAULT_PSEUDONYM_KEY, Redactor
 from .replay import CONTRACT_HEADER, FixtureAnswerer, Lookup, MissAnswerer
+from .requestlog import RequestLog
 from .stubs import StubAnswerer
 
 log = logging.getLogger("mockgraph")
-# One line a request at INFO (`mockgraph serve` shows them; --quiet silences them).
-requests_log = logging.getLogger("mockgraph.requests")
 
 
 class MockServer:
@@ -63,6 +62,7 @@ class MockServer:
         self._recording = recording_for(settings, self._fixtures, redactor)
         self._miss = MissAnswerer(lookup)
         self._ids = RequestIds()
+        self._request_log = RequestLog()  # one line a request, handed to logging in batches
         self.stubs = StubAnswerer(settings.stubs, settings.severity, self._fixtures)
         self._batch = BatchAnswerer(self._after_batch, self._ids, settings)
         # The road, in order; the miss answers whatever the others pass.
@@ -85,7 +85,7 @@ class MockServer:
             seconds = time.perf_counter() - started
             for done in ((request, answer), *answer.parts):  # a batch's items are journaled one by one
                 self.journal.record(*done)
-                if requests_log.isEnabledFor(logging.INFO):
+                if self._request_log.enabled():
                     self._log(*done, seconds)
         return response
 
@@ -117,14 +117,10 @@ class MockServer:
     def _log(self, request: Request, answer: Answer, seconds: float) -> None:
         """One line a request: `POST /v1.0/app/onlineMeetings -> 201 <fixture> [contract] 1.2 ms`."""
         contract = answer.headers.get(CONTRACT_HEADER)
-        requests_log.info(
-            "%s %s -> %d %s%s %.1f ms",
-            request.method,
-            self._redactor.text(request.target),
-            answer.status,
-            answer.fixture or ("forwarded" if answer.forwarded else "-"),
-            f" [{contract}]" if contract else "",
-            seconds * 1000,
+        by = answer.fixture or ("forwarded" if answer.forwarded else "-")
+        shown = f" [{contract}]" if contract else ""
+        self._request_log.note(
+            f"{request.method} {self._redactor.text(request.target)} -> {answer.status} {by}{shown} {seconds * 1000:.1f} ms"
         )
 
     @property
@@ -142,6 +138,7 @@ class MockServer:
         self._fixtures.add(name, fixture)
 
     async def close(self) -> None:
+        self._request_log.flush()
         if self._recording is not None:
             await self._recording.close()
         self.journal.close()

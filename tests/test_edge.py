@@ -197,9 +197,13 @@ async def test_each_request_is_logged_on_one_line(caplog):
     async with running(_server()) as url, aiohttp.ClientSession() as http:
         async with http.post(url + SEED, json={"subject": "x", "bogus": 1}) as response:
             assert response.status == 201
-    lines = [r.getMessage() for r in caplog.records if r.name == "mockgraph.requests"]
-    assert len(lines) == 1
+        async with http.get(url + "/v1.0/me?access_token=tok-9") as response:
+            assert response.status == 404
+    # Handed to logging in batches (requestlog.py): a record may hold several lines.
+    lines = [line for r in caplog.records if r.name == "mockgraph.requests" for line in r.getMessage().splitlines()]
+    assert len(lines) == 2
     assert lines[0].startswith(f"POST {SEED} -> 201 seed.json [1 error]")
+    assert lines[1].startswith("GET /v1.0/me?access_token=REDACTED -> 404 -")
 
 
 async def test_a_recorder_that_fails_never_corrupts_the_answer(tmp_path):

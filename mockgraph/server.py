@@ -6,10 +6,13 @@ answers; the journal notes it once, and the edge writes the answer. The order of
     admin        /_mockgraph/ endpoints (never journaled)
     batch        POST /$batch: each item goes down the rest of the road, journaled on its own (batch.py)
     permissions  the bearer token against the operation's documented permissions (access.py)
-    stubs      answers a test wrote: canned responses, errors, throttling (stubs.py)
-    recording  record modes: forward upstream and record (proxy.py)
-    fixtures   the matching fixture's response, payload checked against its contract (replay.py)
-    miss       the nearest fixtures and what differed, as Graph's 404 or 405 (replay.py)
+    stubs        answers a test wrote: canned responses, errors, throttling (stubs.py)
+    recording    record modes: forward upstream and record (proxy.py)
+    fixtures     the matching fixture's response, payload checked against its contract (replay.py)
+    miss         the nearest fixtures and what differed, as Graph's 404 or 405 (replay.py)
+
+An answerer that lets a request by may still have something to say of it (a permission the token
+lacks, in report mode): its findings travel in a `Pass`, and the road adds them to the answer.
 
 Bad input never reaches a traceback: it is answered with a Graph-style JSON error and a 4xx.
 """

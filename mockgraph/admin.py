@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from .exchange import Answer, Request, graph_error
 from .index import FixtureIndex
 from .journal import Journal, entry_to_json, summarize
 from .stubs import Stub, StubAnswerer, StubError
 
+if TYPE_CHECKING:
+    from .state import StateAnswerer
+
 PREFIX = "/_mockgraph/"
 HEALTH_PATH = PREFIX + "health"
 REQUESTS_PATH = PREFIX + "requests"
 STUBS_PATH = PREFIX + "stubs"
+STATE_PATH = PREFIX + "state"
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
@@ -36,7 +41,10 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class AdminAnswerer:
-    def __init__(self, journal: Journal, index: FixtureIndex, stubs: StubAnswerer, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, journal: Journal, index: FixtureIndex, stubs: StubAnswerer, host: str = "127.0.0.1", state: StateAnswerer | None = None
+    ) -> None:
+        self.state = state
         self.journal = journal
         self.index = index
         self.stubs = stubs
@@ -49,6 +57,8 @@ class AdminAnswerer:
             ("POST", STUBS_PATH): self._add_stub,
             ("DELETE", STUBS_PATH): self._clear_stubs,
         }
+        if state is not None:
+            self._routes[("DELETE", STATE_PATH)] = self._clear_state
 
     async def answer(self, request: Request) -> Answer | None:
         if not request.target.startswith(PREFIX):
@@ -94,4 +104,9 @@ class AdminAnswerer:
 
     async def _clear_stubs(self, request: Request) -> Answer:
         self.stubs.clear()
+        return Answer(204, {})
+
+    async def _clear_state(self, request: Request) -> Answer:
+        if self.state is not None:
+            self.state.reset()
         return Answer(204, {})

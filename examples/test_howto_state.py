@@ -80,7 +80,9 @@ async def test_read_back_through_the_sdk(mockgraph_server):
     user_id = requests.post(graph + "/users", json=NEW_USER).json()["id"]
     meeting_id = requests.post(graph + "/me/onlineMeetings", json=MEETING).json()["id"]
     transport = httpx.AsyncHTTPTransport()
-    http = GraphClientFactory.create_with_default_middleware(client=httpx.AsyncClient(transport=transport), options=graph_request_adapter.options)
+    http = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(transport=transport), options=graph_request_adapter.options
+    )
     adapter = msgraph.GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(AnyToken()), client=http)
     adapter.base_url = graph
     client = msgraph.GraphServiceClient(request_adapter=adapter)

@@ -323,9 +323,10 @@ def parse_orderby(text: str) -> list[tuple[_Property, bool]]:
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
-    """Values of one kind compare among themselves; nulls come last, as Graph lists them."""
+    """Values of one kind compare among themselves; null is the least value, as OData orders it
+    (first ascending, last descending)."""
     if value is None:
-        return (4, 0)
+        return (-1, 0)
     if isinstance(value, bool):
         return (0, value)
     if isinstance(value, (int, float)):

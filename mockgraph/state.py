@@ -59,6 +59,7 @@ DIRECTORY = frozenset(
     }
 )  # fmt: skip
 REF = "$ref"
+READ_MEMO = 1024  # documented reads remembered, by collection path (see `_read_fixture`)
 _JSON = {"Content-Type": "application/json"}
 _NOT_REPLAYED = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
 
@@ -225,6 +226,7 @@ class StateAnswerer:
         self.model = Model(fixtures.lookup.index.routes)
         self.store = Store(limit)
         self.me = ""
+        self._reads: dict[tuple[str | None, Key], str | None] = {}
         self._me_entity: dict[str, Any] = {}
         self._seed()
 
@@ -286,11 +288,7 @@ class StateAnswerer:
                 entity = _selected(entry.entity, _options(request))
             except odata.ODataError as exc:
                 return self._unevaluated(request, exc)
-            inspected = self.fixtures.inspect(request)
-            if isinstance(inspected, Answer):
-                return inspected
-            name = inspected.route.name if inspected is not None else None
-            return _json_answer(200, entity, {"ETag": entry.etag}, fixture=name)
+            return _json_answer(200, entity, {"ETag": entry.etag}, fixture=self._read_fixture(request, key))
         inspected = self.fixtures.inspect(request)
         if isinstance(inspected, Answer):
             return inspected
@@ -339,10 +337,18 @@ class StateAnswerer:
             return body._replace(by="state")
         if names is not None:
             body["value"] = [odata.select(item, names) for item in body["value"]]
-        inspected = self.fixtures.inspect(request)
-        if isinstance(inspected, Answer):
-            return inspected
-        return _json_answer(200, body, fixture=inspected.route.name if inspected is not None else None)
+        return _json_answer(200, body, fixture=self._read_fixture(request, key))
+
+    def _read_fixture(self, request: Request, key: Key) -> str | None:
+        """The documented read a GET stands for, named in the journal (and coverage); a read has no
+        payload to check, so the name is remembered by the collection's path and version."""
+        memo = (split_version(request.path)[0], key)
+        if memo not in self._reads:
+            if len(self._reads) >= READ_MEMO:
+                self._reads.pop(next(iter(self._reads)))
+            inspected = self.fixtures.inspect(_synthetic("GET", request.path))
+            self._reads[memo] = inspected.route.name if inspected is not None and not isinstance(inspected, Answer) else None
+        return self._reads[memo]
 
     def _referenced(self, id_: str) -> dict[str, Any]:
         key = self.store.where.get(id_)

@@ -535,6 +535,9 @@ def _options(request: Request) -> dict[str, str]:
 
 
 def _selected(entity: Mapping[str, Any], options: Mapping[str, str]) -> dict[str, Any]:
+    refused = next((name for name in options if name in odata.REFUSED), None)
+    if refused is not None:
+        raise odata.ODataError(refused, f"{refused}={options[refused]}", "mockgraph's stateful mode does not evaluate it")
     if "$select" in options:
         return odata.select(entity, odata.parse_select(options["$select"]))
     return dict(entity)

@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_protocol.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_permissions.py
+	$(BIN)/python benchmarks/bench_state.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

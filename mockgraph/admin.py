@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from .errors import BodyError
 from .exchange import Answer, Request, graph_error
@@ -23,10 +24,14 @@ from .jsonbody import parse_json_body
 from .redact import Redactor
 from .stubs import Stub, StubAnswerer, StubError
 
+if TYPE_CHECKING:
+    from .state import StateAnswerer
+
 PREFIX = "/_mockgraph/"
 HEALTH_PATH = PREFIX + "health"
 REQUESTS_PATH = PREFIX + "requests"
 STUBS_PATH = PREFIX + "stubs"
+STATE_PATH = PREFIX + "state"
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
@@ -39,7 +44,16 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class AdminAnswerer:
-    def __init__(self, journal: Journal, index: FixtureIndex, stubs: StubAnswerer, redactor: Redactor, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        index: FixtureIndex,
+        stubs: StubAnswerer,
+        redactor: Redactor,
+        host: str = "127.0.0.1",
+        state: StateAnswerer | None = None,
+    ) -> None:
+        self.state = state
         self.journal = journal
         self.index = index
         self.stubs = stubs
@@ -53,6 +67,8 @@ class AdminAnswerer:
             ("POST", STUBS_PATH): self._add_stub,
             ("DELETE", STUBS_PATH): self._clear_stubs,
         }
+        if state is not None:
+            self._routes[("DELETE", STATE_PATH)] = self._clear_state
 
     async def answer(self, request: Request) -> Answer | None:
         if not request.target.startswith(PREFIX):
@@ -98,4 +114,9 @@ class AdminAnswerer:
 
     async def _clear_stubs(self, request: Request) -> Answer:
         self.stubs.clear()
+        return Answer(204, {})
+
+    async def _clear_state(self, request: Request) -> Answer:
+        if self.state is not None:
+            self.state.reset()
         return Answer(204, {})

@@ -81,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
         help="tokens against the documented permissions (default: report): " + "; ".join(f"{m}: {h}" for m, h in PERMISSION_MODES.items()),
     )
     serve.add_argument("--page-size", type=_page_size, help="page collection answers: at most N items, the rest behind @odata.nextLink")
+    serve.add_argument(
+        "--stateful",
+        action="store_true",
+        default=None,
+        help="keep the entities requests write and answer reads from them (see Stateful mode)",
+    )
+    serve.add_argument("--state-limit", type=_page_size, help="entities the stateful mode holds at most (default: 10000); past it, 507")
     serve.set_defaults(run=_serve)
 
     diff = commands.add_parser("diff", help="check one JSON payload against a fixture's contract")
@@ -295,6 +302,8 @@ def _serve(args: argparse.Namespace) -> int:
         fail_on=args.fail_on,
         permissions=args.permissions,
         page_size=args.page_size,
+        stateful=args.stateful,
+        state_limit=args.state_limit,
     )
     if args.redact:
         settings = settings.but(redact=(*settings.redact, *args.redact))

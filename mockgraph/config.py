@@ -81,6 +81,8 @@ class Settings:
     fail_on: str = "errors"  # serve exits 1 on unmatched requests and: contract errors, warnings too, or never (FAIL_ON)
     permissions: str = "report"  # off, report or enforce: see PERMISSION_MODES
     page_size: int | None = None  # most items a collection answer holds, the rest behind @odata.nextLink; None: no paging
+    stateful: bool = False  # entities written are kept and read back (state.py); off: every answer as documented
+    state_limit: int = 10_000  # entities the stateful mode holds at most; past it, creates answer 507
 
     def __post_init__(self) -> None:
         # Settings made in code may pass a plain dict or one report path; keep the value hashable.
@@ -212,6 +214,8 @@ def _coerce(name: str, value: Any, origin: Path) -> Any:
         return check_permissions(value, str(origin))
     if name == "page_size" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
         raise ConfigError(f"{origin}: page-size must be a whole number of at least 1")
+    if name == "state_limit" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ConfigError(f"{origin}: state-limit must be a whole number of at least 1")
     if name == "record" and value not in RECORD_MODES:
         raise ConfigError(f"{origin}: record must be one of {', '.join(RECORD_MODES)}")
     default = getattr(Settings(), name)

@@ -41,7 +41,7 @@ _DEFAULT_FIXTURES = pytest.StashKey[Path]()  # the project's fixtures/ where it 
 _NOTES = pytest.StashKey[list]()  # warnings for the end of the session (JSON files that are not fixtures)
 
 #: The arguments `@pytest.mark.mockgraph(...)` takes; any other is a usage error.
-MARKER_ARGS = ("fixtures", "strict", "record", "upstream", "fresh", "permissions")
+MARKER_ARGS = ("fixtures", "strict", "record", "upstream", "fresh", "permissions", "stateful")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,7 +67,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=tuple(PERMISSION_MODES),
         help="tokens against the documented permissions: off, report (default: findings, never denies) or enforce (401/403)",
     )
+    group.addoption(
+        "--mockgraph-stateful", action="store_true", default=None, help="keep the entities a test writes, per test (see Stateful mode)"
+    )
     parser.addini("mockgraph_fixtures", "fixtures folder for mockgraph_server")
+    parser.addini("mockgraph_stateful", "keep the entities a test writes, per test", type="bool", default=None)
     parser.addini("mockgraph_permissions", "permissions mode: off, report or enforce")
     parser.addini("mockgraph_strict", "fail tests whose payloads break the contract", type="bool", default=None)
     parser.addini("mockgraph_report", "contract report written at the end of the session")
@@ -79,7 +83,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockgraph(fixtures=None, strict=None, record=None, upstream=None, permissions=None, fresh=False): settings for"
+        "mockgraph(fixtures=None, strict=None, record=None, upstream=None, permissions=None, stateful=None, fresh=False):"
+        " settings for"
         " mockgraph_server;"
         " fresh: a server of its own",
     )
@@ -213,7 +218,7 @@ class MockgraphServer:
         return {"Authorization": f"Bearer {self.token(scopes, roles, **claims)}"}
 
     def reset(self) -> None:
-        """Forget the requests seen so far, and the stubs this test added."""
+        """Forget the requests seen so far, the stubs this test added and, stateful, the entities it wrote."""
         self._in_server(self._server.reset)
 
     # Stubs: answers this test writes, before the fixtures, for this test only (stubs.py).
@@ -317,7 +322,8 @@ def _session_settings(config: pytest.Config, marked: dict[str, Any] | None = Non
     record = marked.get("record") or config.getoption("mockgraph_record") or config.getini("mockgraph_record") or None
     upstream = marked.get("upstream") or config.getoption("mockgraph_upstream") or config.getini("mockgraph_upstream") or None
     permissions = marked.get("permissions") or config.getoption("mockgraph_permissions") or config.getini("mockgraph_permissions") or None
-    settings = settings.but(strict=strict, record=record, upstream=upstream, permissions=permissions)
+    stateful = _first(marked.get("stateful"), config.getoption("mockgraph_stateful"), config.getini("mockgraph_stateful"))
+    settings = settings.but(strict=strict, record=record, upstream=upstream, permissions=permissions, stateful=stateful)
     check_permissions(settings.permissions, "mockgraph options")
     if fixtures:
         folder = Path(fixtures)

@@ -7,6 +7,7 @@ answers; the journal notes it once, and the edge writes the answer. The order of
     batch        POST /$batch: each item goes down the rest of the road, journaled on its own (batch.py)
     permissions  the bearer token against the operation's documented permissions (access.py)
     stubs        answers a test wrote: canned responses, errors, throttling (stubs.py)
+    state        stateful mode only: entities written, read back (state.py)
     recording    record modes: forward upstream and record (proxy.py)
     fixtures     the matching fixture's response, payload checked against its contract (replay.py)
     miss         the nearest fixtures and what differed, as Graph's 404 or 405 (replay.py)
@@ -44,6 +45,7 @@ from .proxy import recording_for
 from .redact import DEFAULT_PSEUDONYM_KEY, Redactor
 from .replay import CONTRACT_HEADER, FixtureAnswerer, Lookup, MissAnswerer
 from .requestlog import RequestLog
+from .state import StateAnswerer
 from .stubs import StubAnswerer
 
 log = logging.getLogger("mockgraph")
@@ -68,12 +70,15 @@ class MockServer:
         self._request_log = RequestLog()  # one line a request, handed to logging in batches
         self.stubs = StubAnswerer(settings.stubs, settings.severity, self._fixtures)
         self._batch = BatchAnswerer(self._after_batch, self._ids, settings)
+        # Stateful mode (state.py): after the stubs, so a test's stub still wins over the store.
+        self.state = StateAnswerer(self._fixtures, settings.state_limit) if settings.stateful else None
         # The road, in order; the miss answers whatever the others pass.
         self.answerers: Sequence[Answerer] = (
-            AdminAnswerer(self.journal, index, self.stubs, redactor, settings.host),
+            AdminAnswerer(self.journal, index, self.stubs, redactor, settings.host, self.state),
             self._batch,
             *permission_answerers(index, settings),
             self.stubs,
+            *((self.state,) if self.state is not None else ()),
             *((self._recording,) if self._recording is not None else ()),
             self._fixtures,
         )
@@ -132,9 +137,12 @@ class MockServer:
         return self._recording.mode if self._recording else "none"
 
     def reset(self) -> None:
-        """Forget the requests seen so far, and the stubs added since the start (the configured ones stay)."""
+        """Forget the requests seen so far, and the stubs added since the start (the configured ones
+        stay); in stateful mode, every entity but the signed-in user as documented."""
         self.journal.clear()
         self.stubs.reset()
+        if self.state is not None:
+            self.state.reset()
 
     def add_fixture(self, name: str, fixture: Fixture) -> None:
         """Serve `fixture` from now on, as `name` (replacing a fixture of that name)."""

@@ -50,7 +50,7 @@ def test_explicit_file_and_command_line(tmp_path):
     [
         (
             "prot = 1\n",
-            "unknown setting 'prot' (valid settings: fail-on, fixtures, host, journal, journal-limit, max-body-bytes, page-size, permissions, port, pseudonymize, record, redact, report, severity, strict, stubs, upstream, upstream-timeout)",
+            "unknown setting 'prot' (valid settings: fail-on, fixtures, host, journal, journal-limit, max-body-bytes, page-size, permissions, port, pseudonymize, record, redact, report, severity, state-limit, stateful, strict, stubs, upstream, upstream-timeout)",
         ),
         ("strict = 1\n", "strict must be true or false"),
         ('severity = { enum = "fatal" }\n', "severity.enum: 'fatal' is not one of error, warning, info"),

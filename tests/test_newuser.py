@@ -104,6 +104,8 @@ class TestSettings:
             "fail_on": "never",
             "permissions": "enforce",
             "page_size": 3,
+            "stateful": True,
+            "state_limit": 5,
             "stubs": (Stub.from_mapping({"method": "GET", "path": "/me", "json": {"displayName": "x"}}),),
         }
         assert set(changed) == {f.name for f in dataclasses.fields(Settings)}, "a new setting needs a value here"

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
 from .exchange import Answer, Request, graph_error
+from .paths import is_directory_collection
 
 GRAPH_ROOT = "https://graph.microsoft.com"
 NEXT_LINK = "@odata.nextLink"
@@ -35,30 +36,6 @@ COUNT = "@odata.count"
 
 # The query options that page a collection; on beta their `$` is optional (query-parameters.md).
 PAGING_OPTIONS = frozenset({"$top", "$skip", "$skiptoken", "$count"})
-# The collections of directory objects, which page by $skiptoken only: Graph refuses $skip on them.
-# Named as the last segment of a response's `@odata.context` (`$metadata#users`, `#groups('..')/members`).
-_DIRECTORY = frozenset(
-    {
-        "users",
-        "groups",
-        "devices",
-        "applications",
-        "serviceprincipals",
-        "directoryobjects",
-        "directoryroles",
-        "administrativeunits",
-        "memberof",
-        "transitivememberof",
-        "members",
-        "transitivemembers",
-        "owners",
-        "ownedobjects",
-        "registeredowners",
-        "registeredusers",
-        "directreports",
-        "createdobjects",
-    }
-)
 _TOKEN_PREFIX = "mockgraph:"
 _TOKEN_CHARS = 64  # longer than any token of ours: refused before it is decoded
 _SHOWN_CHARS = 60  # of a bad value quoted in an error message
@@ -287,7 +264,7 @@ def _directory(body: Mapping[str, Any]) -> bool:
     parts = [re.sub(r"\(.*\)$", "", part).lower() for part in context.partition("#")[2].split("/") if not part.startswith("$")]
     if not parts:
         return False
-    return parts[-1] in _DIRECTORY or (parts[-1] == "contacts" and len(parts) == 1)
+    return is_directory_collection(parts)
 
 
 def _invalid(request: Request, option: str, value: str, rule: str) -> Answer:

@@ -7,6 +7,7 @@ matches incoming paths against them), so both sides agree on what a segment is.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import unquote
 
 from .models import GRAPH_VERSIONS
@@ -18,6 +19,23 @@ _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 # user principal names (@), channel ids (19:...@thread.skype), site ids (host,guid,guid),
 # drive ids (b!...), base64 message ids (=), GUIDs (-).
 _KEY_CHARS = re.compile(r"[@:,!=\-_%'~+ ]")
+
+
+# Collections of directory objects, named by their last segment: they page by $skiptoken only
+# (Graph refuses $skip on them) and a missing one is `Request_ResourceNotFound`. `contacts` is one
+# only at the root (organisational contacts), not under a user (Outlook's).
+DIRECTORY_COLLECTIONS = frozenset(
+    {
+        "users", "groups", "devices", "applications", "serviceprincipals", "directoryobjects", "directoryroles",
+        "administrativeunits", "orgcontacts", "memberof", "transitivememberof", "members", "transitivemembers", "owners",
+        "ownedobjects", "registeredowners", "registeredusers", "directreports", "createdobjects",
+    }
+)  # fmt: skip
+
+
+def is_directory_collection(parts: Sequence[str]) -> bool:
+    """Whether the collection at these case-folded segments (`users`, `groups/<id>/members`) holds directory objects."""
+    return bool(parts) and (parts[-1] in DIRECTORY_COLLECTIONS or list(parts) == ["contacts"])
 
 
 def split_version(path: str) -> tuple[str | None, str]:

@@ -39,7 +39,7 @@ from .exchange import Answer, Request, graph_error
 from .index import Route
 from .journal import contract_summary
 from .jsonbody import parse_json_body
-from .paths import segments, split_version
+from .paths import is_directory_collection, segments, split_version
 
 if TYPE_CHECKING:
     from .replay import FixtureAnswerer, Inspected
@@ -49,15 +49,6 @@ DEFAULT_LIMIT = 10_000
 # where the documented answer has them.
 CREATED_STAMPS = ("createdDateTime", "creationDateTime")
 MODIFIED_STAMPS = ("lastModifiedDateTime",)
-# Collections of directory objects: their missing entities are `Request_ResourceNotFound`, as the
-# directory's pages document; everything else's is `ResourceNotFound`.
-DIRECTORY = frozenset(
-    {
-        "users", "groups", "devices", "applications", "serviceprincipals", "directoryobjects", "directoryroles",
-        "administrativeunits", "contacts", "orgcontacts", "members", "owners", "memberof", "transitivemembers",
-        "transitivememberof", "registeredowners", "registeredusers", "directreports", "ownedobjects",
-    }
-)  # fmt: skip
 REF = "$ref"
 READ_MEMO = 1024  # documented reads remembered, by collection path (see `_read_fixture`)
 _JSON = {"Content-Type": "application/json"}
@@ -443,7 +434,7 @@ class StateAnswerer:
         return None
 
     def _not_found(self, request: Request, key: Key, id_: str) -> Answer:
-        if key and key[-1] in DIRECTORY:
+        if is_directory_collection(key):
             message = f"Resource '{id_}' does not exist or one of its queried reference-property objects are not present."
             return graph_error(request, 404, "Request_ResourceNotFound", message)._replace(by="state")
         return graph_error(request, 404, "ResourceNotFound", f"The requested resource '{id_}' does not exist.")._replace(by="state")
@@ -480,13 +471,22 @@ def _entity(documented: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _payload(request: Request) -> dict[str, Any]:
+    """The posted properties the store keeps: write-only ones (passwords) are never read back, as
+    in Graph, so they are not kept either."""
     if not request.body:
         return {}
     try:
         value = parse_json_body(request.body)
     except BodyError:
         return {}
-    return value if isinstance(value, dict) else {}
+    return _readable(value) if isinstance(value, dict) else {}
+
+
+WRITE_ONLY = frozenset({"password", "newpassword", "currentpassword"})  # compared case-blind
+
+
+def _readable(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: _readable(v) if isinstance(v, dict) else v for k, v in value.items() if k.lower() not in WRITE_ONLY}
 
 
 def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -344,3 +344,22 @@ def _put_of(fixture):
     from dataclasses import replace
 
     return replace(fixture, request=replace(fixture.request, method="PUT"))
+
+
+async def test_a_posted_password_is_never_read_back(http):
+    """Graph never returns a password it was sent; neither does the store."""
+    from mockgraph.fixturefile import load_fixtures
+    from support import FIXTURES_DIR, serve_fixtures
+
+    user = {
+        "accountEnabled": True, "displayName": "Adele", "mailNickname": "adele", "userPrincipalName": "adele@contoso.com",
+        "passwordProfile": {"forceChangePasswordNextSignIn": True, "password": "xWwvJ]6NMw+bWH-d"},
+    }  # fmt: skip
+    async with serve_fixtures(load_fixtures(FIXTURES_DIR), stateful=True) as url:
+        async with http.post(url + "/v1.0/users", json=user) as response:
+            assert response.status == 201
+            created = await response.json()
+        async with http.get(f"{url}/v1.0/users/{created['id']}") as response:
+            read = await response.text()
+    assert "xWwvJ]6NMw+bWH-d" not in read and "xWwvJ]6NMw+bWH-d" not in str(created)
+    assert '"forceChangePasswordNextSignIn": true' in read.replace(":true", ": true")

@@ -407,6 +407,9 @@ def _html(cases: Sequence[Case], title: str) -> str:
     if unchecked := unchecked_endpoints(cases):
         items = "".join(f"<li>{_h(name)}</li>" for name in unchecked)
         sections.append(f'<section class="unchecked"><h2>Unchecked: no documented contract</h2><ul>{items}</ul></section>')
+    if permissions := summary_lines(_all(cases)):  # least privilege, per caller type (permissions.py)
+        items = "".join(f"<li>{_h(line.strip())}</li>" for line in permissions[1:])
+        sections.append(f'<section class="permissions"><h2>Permissions</h2><p>{_h(permissions[0])}</p><ul>{items}</ul></section>')
     if folded:
         sections.append(
             f'<details class="clean"><summary>{counted(len(folded), "request")} without contract differences</summary>'

@@ -67,14 +67,12 @@ class PermissionAnswerer:
         self._verdicts: dict[tuple[str, str, str], Verdict] = {}
 
     async def answer(self, request: Request) -> Answer | Pass | None:
-        if request.target.startswith(ADMIN_PREFIX):
-            return None
+        authorization = request.headers.get("Authorization")
+        if (authorization is None and not self.enforce) or request.target.startswith(ADMIN_PREFIX):
+            return None  # no token at all (report mode): the app is not under permission test
         route = self._route(request)
         if route is None or not route.fixture.permissions:
             return None  # no fixture, or none documents its permissions: not enforced
-        authorization = request.headers.get("Authorization")
-        if authorization is None and not self.enforce:
-            return None  # no token at all: the app is not under permission test
         verdict = self._verdict(request, route, authorization or "")
         if verdict is None:
             return None

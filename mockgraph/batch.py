@@ -56,7 +56,7 @@ class BatchAnswerer:
         self.unknown_severity = settings.severity.get("unknown", "error")
 
     async def answer(self, request: Request) -> Answer | None:
-        if request.method != "POST" or not _is_batch(request.path):
+        if request.method != "POST" or "$batch" not in request.target or not _is_batch(request.path):
             return None
         try:
             items = _items(parse_json_body(request.body))

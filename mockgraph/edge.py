@@ -20,21 +20,28 @@ log = logging.getLogger("mockgraph")
 
 
 async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) -> tuple[Request, Answer | None]:
-    """The request as a value, and the answer that refuses it where it cannot be worked on."""
-    client_id = http.headers.get("client-request-id") or request_id
-    request = Request(http.method, http.raw_path, http.headers, b"", request_id, client_id, f"{http.scheme}://{http.host}")
+    """The request as a value, and the answer that refuses it where it cannot be worked on. The value
+    is made once its body is read (a NamedTuple's `_replace` costs more than making it)."""
+    headers = http.headers
+    client_id = headers.get("client-request-id") or request_id
+    base_url = f"{http.scheme}://{http.host}"
+
+    def made(body: bytes = b"") -> Request:
+        return Request(http.method, http.raw_path, headers, body, request_id, client_id, base_url)
+
     if not http.raw_path.startswith("/"):  # absolute-form (`GET http://host/x`) or `OPTIONS *`: not a Graph path
-        return request, graph_error(request, 400, "BadRequest", "The request target must be a path, such as /v1.0/me.")._replace(
-            by="refused"
-        )
+        request = made()
+        return request, _refused(request, 400, "The request target must be a path, such as /v1.0/me.")
     if http.method not in KNOWN_METHODS:
+        request = made()
         message = f"The HTTP method {http.method!r} is not supported."
         return request, graph_error(request, 405, "BadRequest", message)._replace(by="miss")  # no fixture could answer it
     if http.content_length is not None and http.content_length > max_body_bytes:
+        request = made()
         return request, _too_large(request, max_body_bytes)
     if not http.body_exists:
-        return request, None
-    if http.headers.get("Expect", "").lower() == "100-continue":  # the client waits for leave to send its body
+        return made(), None
+    if headers.get("Expect", "").lower() == "100-continue":  # the client waits for leave to send its body
         await http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     content = http.content
     chunks = []
@@ -43,18 +50,24 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
         while chunk := await content.readany():
             size += len(chunk)
             if size > max_body_bytes:
+                request = made()
                 return request, _too_large(request, max_body_bytes)
             chunks.append(chunk)
             if content.is_eof():  # the usual case, a body that came whole: no second await
                 break
     except RequestPayloadError as exc:  # a Content-Encoding the bytes do not follow, a broken chunked body
         reason = getattr(exc.__cause__, "message", None) or str(exc)
-        message = f"The request body could not be read: {' '.join(reason.split())}."
-        return request, graph_error(request, 400, "BadRequest", message)._replace(by="refused")
+        request = made()
+        return request, _refused(request, 400, f"The request body could not be read: {' '.join(reason.split())}.")
     except ConnectionResetError:  # the client's doing, not a failure of ours
-        log.debug("%s %s: the client closed the connection before its body arrived", request.method, request.path)
-        return request, CLIENT_CLOSED
-    return request._replace(body=chunks[0] if len(chunks) == 1 else b"".join(chunks)), None
+        log.debug("%s %s: the client closed the connection before its body arrived", http.method, http.path)
+        return made(), CLIENT_CLOSED
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return Request(http.method, http.raw_path, headers, body, request_id, client_id, base_url), None
+
+
+def _refused(request: Request, status: int, message: str) -> Answer:
+    return graph_error(request, status, "BadRequest", message)._replace(by="refused")
 
 
 # Journaled for a request whose client hung up before sending its whole body; never sent, as

@@ -111,10 +111,11 @@ class MockServer:
             notes: tuple[Finding, ...] = ()  # from answerers that let the request by
             for answerer in road:
                 answer = await answerer.answer(request)
-                if isinstance(answer, Pass):
-                    notes += answer.findings
-                elif answer is not None:
+                if answer is None:
+                    continue
+                if not isinstance(answer, Pass):
                     break
+                notes += answer.findings
             else:
                 answer = await self._miss.answer(request)
             return answer._replace(findings=answer.findings + notes) if notes else answer

@@ -430,7 +430,7 @@ def _ratios(targets: list[Target]) -> list[Ratio]:
         costs = [q / p for p, q in zip(x.cpu_per_request(), y.cpu_per_request())] if by_cpu else []
         return name or f"{a} / {b}", (_median(per_round), min(per_round), max(per_round)), _median(costs) if costs else None, goal
 
-    crowd = next(t.key for t in targets if t.fixtures > 1)  # by what it is, not where it stands in the list
+    crowd = next(t.key for t in targets if (t.fixtures or 0) > 1)  # by what it is, not where it stands in the list
     return [
         ratio("mockgraph-1", "baseline", GOAL_RATIO),
         ratio(crowd, "baseline", GOAL_RATIO),

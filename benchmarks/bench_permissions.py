@@ -19,6 +19,7 @@ import json
 import statistics
 import sys
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import aiohttp
@@ -67,26 +68,17 @@ async def main() -> int:
     road: dict[str, list[float]] = {name: [] for name in cases}
     http: dict[str, list[float]] = {name: [] for name in cases}
     names = list(cases)
-    async with aiohttp.ClientSession() as session:
-        urls = {}
-        stack = []
-        for name, server in servers.items():
-            context = running(server, "127.0.0.1", 0)
-            urls[name] = await context.__aenter__()
-            stack.append(context)
-        try:
-            for number in range(ROUNDS):
-                order = names[number % len(names) :] + names[: number % len(names)]
-                for name in order:
-                    headers = {"Content-Type": "application/json", **cases[name][1]}
-                    request = Request("POST", PATH, CIMultiDictProxy(CIMultiDict(headers)), body, "r", "r")
-                    await _road(servers[name], request, ROAD_CALLS // 10)  # warm-up
-                    road[name].append(await _road(servers[name], request, ROAD_CALLS))
-                    http[name].append(await _http(session, urls[name], body, headers, HTTP_CALLS))
-                    servers[name].reset()
-        finally:
-            for context in reversed(stack):
-                await context.__aexit__(None, None, None)
+    async with aiohttp.ClientSession() as session, AsyncExitStack() as stack:
+        urls = {name: await stack.enter_async_context(running(server, "127.0.0.1", 0)) for name, server in servers.items()}
+        for number in range(ROUNDS):
+            order = names[number % len(names) :] + names[: number % len(names)]
+            for name in order:
+                headers = {"Content-Type": "application/json", **cases[name][1]}
+                request = Request("POST", PATH, CIMultiDictProxy(CIMultiDict(headers)), body, "r", "r")
+                await _road(servers[name], request, ROAD_CALLS // 10)  # warm-up
+                road[name].append(await _road(servers[name], request, ROAD_CALLS))
+                http[name].append(await _http(session, urls[name], body, headers, HTTP_CALLS))
+                servers[name].reset()
     print("permissions check, POST /v1.0/me/onlineMeetings (median of %d rounds)" % ROUNDS)
     for label, times in (("road", road), ("http", http)):
         for name in names:

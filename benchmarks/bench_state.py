@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import aiohttp
@@ -103,24 +104,16 @@ async def main() -> int:
     road: dict[str, list[float]] = {name: [] for name in servers}
     http: dict[str, list[float]] = {name: [] for name in servers}
     names = list(servers)
-    async with aiohttp.ClientSession() as session:
-        urls, stack = {}, []
-        for name, server in servers.items():
-            context = running(server, "127.0.0.1", 0)
-            urls[name] = await context.__aenter__()
-            stack.append(context)
-        try:
-            for number in range(ROUNDS):
-                for name in names[number % 2 :] + names[: number % 2]:
-                    await _road(servers[name], user, ROAD_MIXES // 10)  # warm-up
-                    servers[name].reset()
-                    road[name].append(await _road(servers[name], user, ROAD_MIXES))
-                    servers[name].reset()
-                    http[name].append(await _http(session, urls[name], user, HTTP_MIXES))
-                    servers[name].reset()
-        finally:
-            for context in reversed(stack):
-                await context.__aexit__(None, None, None)
+    async with aiohttp.ClientSession() as session, AsyncExitStack() as stack:
+        urls = {name: await stack.enter_async_context(running(server, "127.0.0.1", 0)) for name, server in servers.items()}
+        for number in range(ROUNDS):
+            for name in names[number % 2 :] + names[: number % 2]:
+                await _road(servers[name], user, ROAD_MIXES // 10)  # warm-up
+                servers[name].reset()
+                road[name].append(await _road(servers[name], user, ROAD_MIXES))
+                servers[name].reset()
+                http[name].append(await _http(session, urls[name], user, HTTP_MIXES))
+                servers[name].reset()
     print(f"stateful mode, 1 POST /v1.0/users + {READS} GET /v1.0/users/{{id}} (median of {ROUNDS} rounds)")
     for label, times in (("road", road), ("http", http)):
         for name in names:

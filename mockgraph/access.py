@@ -26,10 +26,11 @@ from typing import NamedTuple
 from .admin import PREFIX as ADMIN_PREFIX
 from .config import Settings
 from .exchange import Answer, Answerer, Pass, Request, graph_error
-from .index import FixtureIndex, Incoming, Match, Route
+from .index import Match, Route
 from .models import Finding
 from .paths import segments, split_version
 from .permissions import CALLER_WORDS, allows, applicable, describe, grants_for
+from .replay import Lookup
 from .tokens import Caller, TokenError, read_authorization
 
 # Remembered: an operation per (method, path); a verdict per (method, path, Authorization).
@@ -51,16 +52,16 @@ class Verdict(NamedTuple):
     expires: float = float("inf")  # the token's `exp`: the verdict holds until then
 
 
-def permission_answerers(index: FixtureIndex, settings: Settings) -> tuple[Answerer, ...]:
+def permission_answerers(lookup: Lookup, settings: Settings) -> tuple[Answerer, ...]:
     """The permissions answerer for the road, or none when `permissions = "off"`."""
     if settings.permissions == "off":
         return ()
-    return (PermissionAnswerer(index, settings),)
+    return (PermissionAnswerer(lookup, settings),)
 
 
 class PermissionAnswerer:
-    def __init__(self, index: FixtureIndex, settings: Settings) -> None:
-        self.index = index
+    def __init__(self, lookup: Lookup, settings: Settings) -> None:
+        self.lookup = lookup  # the fixtures' own way of finding an operation, recordings included
         self.enforce = settings.permissions == "enforce"
         self.severity = settings.severity.get("permission", "warning")
         self._routes: dict[tuple[str, str], Route | None] = {}
@@ -86,7 +87,7 @@ class PermissionAnswerer:
         key = (request.method, request.path)
         if key in self._routes:
             return self._routes[key]
-        outcome = self.index.match(Incoming(request.method, request.path, request.query))
+        outcome = self.lookup.match(request)
         route = outcome.route if isinstance(outcome, Match) else None
         if len(self._routes) >= MEMO:
             self._routes.pop(next(iter(self._routes)))

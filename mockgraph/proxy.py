@@ -50,8 +50,7 @@ class RecordingAnswerer:
         content_type = request.headers.get("Content-Type", "")
         if self.recorder.identity(request.method, request.target, request.body, content_type) in self.recorder.known:
             return False
-        lookup = self.fixtures.lookup
-        outcome = lookup.index.match(lookup.incoming(request.method, request.path, request.query))
+        outcome = self.fixtures.lookup.match(request)
         return isinstance(outcome, Miss) or outcome.route.fixture.source.kind == RECORDED_KIND
 
     async def _keep(self, interaction: Interaction) -> str | None:

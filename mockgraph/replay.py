@@ -24,7 +24,7 @@ from .differ import ContractChecker, checker_for
 from .errors import BodyError
 from .exchange import SERVER_HEADERS, Answer, Request, graph_error
 from .fastcheck import FastDecoders
-from .index import FixtureIndex, Incoming, Miss, Route, Unchosen, choose_example
+from .index import FixtureIndex, Incoming, Match, Miss, Route, Unchosen, choose_example
 from .journal import contract_summary, finding_to_json
 from .jsonbody import parse_json_body
 from .models import Body, Finding, Fixture, FixtureResponse, Headers, JsonValue
@@ -77,6 +77,11 @@ class Lookup:
             return Incoming(method, path, query, payload, prefer, headers)
         r = self.redactor
         return Incoming(method, r.path(path), r.query(query), r.json(payload), prefer, headers)
+
+    def match(self, request: Request) -> Match | Miss:
+        """The fixture a request's method, path and query find, body and headers aside: the
+        operation it calls, as the miss, the record modes and the permission check ask."""
+        return self.index.match(self.incoming(request.method, request.path, request.query))
 
     def add(self, name: str, fixture: Fixture) -> None:
         self.index.add(name, fixture)
@@ -268,7 +273,7 @@ class MissAnswerer:
         self.lookup = lookup
 
     async def answer(self, request: Request) -> Answer:
-        outcome = self.lookup.index.match(self.lookup.incoming(request.method, request.path, request.query))
+        outcome = self.lookup.match(request)
         miss = outcome if isinstance(outcome, Miss) else Miss()  # matched, yet nothing answered: no hint
         method, path = request.method, request.path
         nearest = [

@@ -76,7 +76,7 @@ class MockServer:
         self.answerers: Sequence[Answerer] = (
             AdminAnswerer(self.journal, index, self.stubs, redactor, settings.host, self.state),
             self._batch,
-            *permission_answerers(index, settings),
+            *permission_answerers(lookup, settings),
             self.stubs,
             *((self.state,) if self.state is not None else ()),
             *((self._recording,) if self._recording is not None else ()),

@@ -67,10 +67,14 @@ class PermissionAnswerer:
         self._routes: dict[tuple[str, str], Route | None] = {}
         self._verdicts: dict[tuple[str, str, str], Verdict] = {}
 
+    def concerns(self, request: Request) -> bool:
+        # In report mode, a request with no token at all is not under permission test.
+        return self.enforce or "Authorization" in request.headers
+
     async def answer(self, request: Request) -> Answer | Pass | None:
         authorization = request.headers.get("Authorization")
-        if (authorization is None and not self.enforce) or request.target.startswith(ADMIN_PREFIX):
-            return None  # no token at all (report mode): the app is not under permission test
+        if request.target.startswith(ADMIN_PREFIX):
+            return None
         route = self._route(request)
         if route is None or not route.fixture.permissions:
             return None  # no fixture, or none documents its permissions: not enforced

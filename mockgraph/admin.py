@@ -70,9 +70,10 @@ class AdminAnswerer:
         if state is not None:
             self._routes[("DELETE", STATE_PATH)] = self._clear_state
 
+    def concerns(self, request: Request) -> bool:
+        return request.target.startswith(PREFIX)
+
     async def answer(self, request: Request) -> Answer | None:
-        if not request.target.startswith(PREFIX):
-            return None
         route = self._routes.get((request.method, request.path))
         if route is None:
             return None

@@ -55,8 +55,11 @@ class BatchAnswerer:
         self.max_body_bytes = settings.max_body_bytes  # an item's answer read whole holds at most this
         self.unknown_severity = settings.severity.get("unknown", "error")
 
+    def concerns(self, request: Request) -> bool:
+        return request.method == "POST" and "$batch" in request.target
+
     async def answer(self, request: Request) -> Answer | None:
-        if request.method != "POST" or "$batch" not in request.target or not _is_batch(request.path):
+        if not _is_batch(request.path):
             return None
         try:
             items = _items(parse_json_body(request.body))

@@ -20,28 +20,36 @@ log = logging.getLogger("mockgraph")
 
 
 async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) -> tuple[Request, Answer | None]:
-    """The request as a value, and the answer that refuses it where it cannot be worked on. The value
-    is made once its body is read (a NamedTuple's `_replace` costs more than making it)."""
-    headers = http.headers
+    """The request as a value, and the answer that refuses it where it cannot be worked on."""
+    method, target, headers = http.method, http.raw_path, http.headers
     client_id = headers.get("client-request-id") or request_id
-    base_url = f"{http.scheme}://{http.host}"
+    base_url = "http://" + (headers.get("Host") or http.host)  # `running` serves plain HTTP only; HTTP/1.0 may send no Host
+    refusal: Refusal | None = None
+    if not target.startswith("/"):  # absolute-form (`GET http://host/x`) or `OPTIONS *`: not a Graph path
+        refusal = (400, "The request target must be a path, such as /v1.0/me.")
+    elif method not in KNOWN_METHODS:
+        refusal = (405, f"The HTTP method {method!r} is not supported.")
+    elif http.content_length is not None and http.content_length > max_body_bytes:
+        refusal = _too_large(max_body_bytes)
+    body = b""
+    if refusal is None and http.body_exists:
+        content = http.content
+        if content.is_eof() and content.exception() is None:  # the usual case: the body came whole with the head
+            body = content.read_nowait()
+            if len(body) > max_body_bytes:  # chunked, with no length to refuse it by
+                body, refusal = b"", _too_large(max_body_bytes)
+        else:
+            body, refusal = await _read_body(http, max_body_bytes)
+    request = Request(method, target, headers, body, request_id, client_id, base_url)  # made once: a `_replace` costs more
+    return request, (None if refusal is None else _refused(request, *refusal))
 
-    def made(body: bytes = b"") -> Request:
-        return Request(http.method, http.raw_path, headers, body, request_id, client_id, base_url)
 
-    if not http.raw_path.startswith("/"):  # absolute-form (`GET http://host/x`) or `OPTIONS *`: not a Graph path
-        request = made()
-        return request, _refused(request, 400, "The request target must be a path, such as /v1.0/me.")
-    if http.method not in KNOWN_METHODS:
-        request = made()
-        message = f"The HTTP method {http.method!r} is not supported."
-        return request, graph_error(request, 405, "BadRequest", message)._replace(by="miss")  # no fixture could answer it
-    if http.content_length is not None and http.content_length > max_body_bytes:
-        request = made()
-        return request, _too_large(request, max_body_bytes)
-    if not http.body_exists:
-        return made(), None
-    if headers.get("Expect", "").lower() == "100-continue":  # the client waits for leave to send its body
+# Why a request is refused: the status, and the message of its Graph error.
+Refusal = tuple[int, str]
+
+
+async def _read_body(http: web.BaseRequest, max_body_bytes: int) -> tuple[bytes, Refusal | None]:
+    if http.headers.get("Expect", "").lower() == "100-continue":  # the client waits for leave to send its body
         await http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     content = http.content
     chunks = []
@@ -50,24 +58,30 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
         while chunk := await content.readany():
             size += len(chunk)
             if size > max_body_bytes:
-                request = made()
-                return request, _too_large(request, max_body_bytes)
+                return b"", _too_large(max_body_bytes)
             chunks.append(chunk)
             if content.is_eof():  # the usual case, a body that came whole: no second await
                 break
     except RequestPayloadError as exc:  # a Content-Encoding the bytes do not follow, a broken chunked body
         reason = getattr(exc.__cause__, "message", None) or str(exc)
-        request = made()
-        return request, _refused(request, 400, f"The request body could not be read: {' '.join(reason.split())}.")
+        return b"", (400, f"The request body could not be read: {' '.join(reason.split())}.")
     except ConnectionResetError:  # the client's doing, not a failure of ours
         log.debug("%s %s: the client closed the connection before its body arrived", http.method, http.path)
-        return made(), CLIENT_CLOSED
-    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    return Request(http.method, http.raw_path, headers, body, request_id, client_id, base_url), None
+        return b"", (CLIENT_CLOSED.status, "")
+    return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), None
+
+
+def _too_large(limit: int) -> Refusal:
+    return 413, f"The request body is larger than the limit of {limit} bytes."
 
 
 def _refused(request: Request, status: int, message: str) -> Answer:
-    return graph_error(request, status, "BadRequest", message)._replace(by="refused")
+    if status == CLIENT_CLOSED.status:
+        return CLIENT_CLOSED
+    if status == 405:  # an unknown method: no fixture could answer it
+        return graph_error(request, 405, "BadRequest", message)._replace(by="miss")
+    code = "RequestEntityTooLarge" if status == 413 else "BadRequest"
+    return graph_error(request, status, code, message)._replace(by="refused")
 
 
 # Journaled for a request whose client hung up before sending its whole body; never sent, as
@@ -75,15 +89,15 @@ def _refused(request: Request, status: int, message: str) -> Answer:
 CLIENT_CLOSED = Answer(499, {}, error="The client closed the connection before its request body arrived.", by="refused")
 
 
-def _too_large(request: Request, limit: int) -> Answer:
-    message = f"The request body is larger than the limit of {limit} bytes."
-    return graph_error(request, 413, "RequestEntityTooLarge", message)._replace(by="refused")
+def respond(request: Request, answer: Answer) -> web.Response:
+    """An answer with its body at hand as aiohttp's response, which aiohttp sends."""
+    headers = {**answer.headers, "request-id": request.request_id, "client-request-id": request.client_request_id}
+    return web.Response(status=answer.status, headers=headers, body=answer.body)
 
 
-async def respond(http: web.BaseRequest, request: Request, answer: Answer) -> web.StreamResponse:
-    """The answer as aiohttp's response; a stream is sent here and now, anything else by aiohttp."""
-    if answer.stream is None:
-        return web.Response(status=answer.status, headers={**answer.headers, **request.ids}, body=answer.body)
+async def stream(http: web.BaseRequest, request: Request, answer: Answer) -> web.StreamResponse:
+    """An answer whose body is still arriving (an upstream's), sent here and now."""
+    assert answer.stream is not None
     response = web.StreamResponse(status=answer.status)
     response.headers.extend(answer.headers)
     response.headers.update(request.ids)

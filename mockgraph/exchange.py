@@ -24,6 +24,10 @@ from .models import Finding
 # documented, recorded or stubbed response never supplies them.
 SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
 
+# The header of an answer checked against a contract that sums up the findings: `0 errors`, `2
+# errors, 1 info`, or `unchecked` where the fixture documents no contract.
+CONTRACT_HEADER = "mockgraph-contract"
+
 
 class Request(NamedTuple):
     """A request as the client sent it, body read whole, with the ids Graph gives it."""
@@ -108,7 +112,15 @@ class Pass(NamedTuple):
 class Answerer(Protocol):
     """One step of the road: an answer to `request`, or None (or a Pass) to let the next answerer try."""
 
-    async def answer(self, request: Request) -> Answer | Pass | None: ...
+    def concerns(self, request: Request) -> bool:
+        """Whether the answerer may have anything to say of `request`: a cheap look (a path prefix,
+        a header, whether any stub is set), so the road passes an idle answerer by without
+        awaiting it. Awaiting one costs ten times as much, and most answerers are idle most of the time."""
+        ...
+
+    async def answer(self, request: Request) -> Answer | Pass | None:
+        """Asked only where `concerns(request)` is true."""
+        ...
 
 
 def graph_error(

@@ -145,6 +145,8 @@ class FixtureIndex:
         names = self._header_names
         if names is None:
             names = self._header_names = self.header_names
+        if not names:  # the usual case: no fixture tells its examples apart by a header
+            return ()
         return tuple((name, value) for name in names if (value := headers.get(name)) is not None)
 
     def add(self, name: str, fixture: Fixture) -> None:

@@ -38,6 +38,9 @@ class RecordingAnswerer:
         self._documented = FixtureIndex({r.name: r.fixture for r in fixtures.lookup.index.routes if r.fixture.source.kind != RECORDED_KIND})
         self._drift: dict[str, Drift] = {}
 
+    def concerns(self, request: Request) -> bool:
+        return True
+
     async def answer(self, request: Request) -> Answer | None:
         if not self._goes_upstream(request):
             return None

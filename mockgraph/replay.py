@@ -22,7 +22,7 @@ from . import paging
 from .config import Settings
 from .differ import ContractChecker, checker_for
 from .errors import BodyError
-from .exchange import SERVER_HEADERS, Answer, Request, graph_error
+from .exchange import CONTRACT_HEADER, SERVER_HEADERS, Answer, Request, graph_error
 from .fastcheck import FastDecoders
 from .index import FixtureIndex, Incoming, Match, Miss, Route, Unchosen, choose_example
 from .journal import contract_summary, finding_to_json
@@ -31,7 +31,6 @@ from .models import Body, Finding, Fixture, FixtureResponse, Headers, JsonValue
 from .recorder import RECORDED_KIND
 from .redact import Redactor
 
-CONTRACT_HEADER = "mockgraph-contract"
 # Identical requests are answered from memory: how many answers, for bodies up to what size
 # (so at most 1,024 x 64 KB of remembered request bodies, plus the answers, which are shared).
 MEMO_ANSWERS = 1024
@@ -119,11 +118,15 @@ class FixtureAnswerer:
         self._shapes = {route.name: _shape(route.fixture) for route in lookup.index.routes}
         self._pages: dict[tuple[str, str, str, str], bytes] = {}  # (fixture, method, target, base URL)
         self._fast = FastDecoders()  # compiled contracts that prove a payload clean: see `_proven`
+        self._weighs_headers = bool(lookup.index.header_names)  # usually not: a call saved on every request
+
+    def concerns(self, request: Request) -> bool:
+        return True
 
     async def answer(self, request: Request) -> Answer | None:
         headers = request.headers
         content_type, prefer = headers.get("Content-Type", ""), headers.get("Prefer", "")
-        matched = self.lookup.index.matched_headers(headers)  # those that tell examples apart
+        matched = self.lookup.index.matched_headers(headers) if self._weighs_headers else ()  # those that tell examples apart
         key = (request.method, request.target, content_type, prefer, matched, request.body)
         answer = self._answers.get(key)
         if answer is not None:
@@ -173,6 +176,7 @@ class FixtureAnswerer:
         self.lookup.add(name, fixture)
         self._responses[name] = prepare_response(fixture.response)
         self._shapes[name] = _shape(fixture)
+        self._weighs_headers = bool(self.lookup.index.header_names)
         self._pages.clear()
         # Everything remembered may now be wrong: an answer may come from the fixture this one
         # replaces, and a remembered match or shared answer may now have rivals.

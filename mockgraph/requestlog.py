@@ -2,9 +2,11 @@
 
 `mockgraph serve` shows one on stderr for every request (logger `mockgraph.requests`, INFO;
 `--quiet` raises the level and silences them). A log record costs about 20 us, as much as the
-rest of a remembered answer, so lines are formatted here and handed to logging in batches: at most
-every `FLUSH_SECONDS`, or once `MAX_LINES` (or `MAX_BYTES`) are waiting, and at stop. A reader sees
-each line within a fraction of a second, in order.
+rest of a remembered answer, so a request only notes its few raw values here; they are formatted
+(and their targets redacted) and handed to logging in batches: at most every `FLUSH_SECONDS`, or
+once `MAX_LINES` (or `MAX_BYTES` of targets) are waiting, and at stop. A reader sees each line
+within a fraction of a second, in order. Whether the logger is enabled is asked at the flush, not
+on every request: lines noted while it was silenced are dropped there, if it still is.
 """
 
 from __future__ import annotations
@@ -12,28 +14,32 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from .exchange import CONTRACT_HEADER, Answer, Request
+from .redact import Redactor
+
 requests_log = logging.getLogger("mockgraph.requests")
 
 FLUSH_SECONDS = 0.2
-# Lines held back at most, in count and bytes (a line is about 120 bytes: about 64 KB in all).
+# Lines held back at most, in count and in bytes of their targets (which aiohttp caps at 8 KB each).
 MAX_LINES = 500
 MAX_BYTES = 64 * 1024
 
+# method, target, status, fixture, who answered, contract summary, seconds
+_Noted = tuple[str, str, int, "str | None", str, "str | None", float]
+
 
 class RequestLog:
-    def __init__(self) -> None:
-        self._lines: list[str] = []
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor  # a target may carry a secret in its query
+        self._noted: list[_Noted] = []
         self._bytes = 0
         self._timer: asyncio.TimerHandle | None = None
 
-    @staticmethod
-    def enabled() -> bool:
-        return requests_log.isEnabledFor(logging.INFO)
-
-    def note(self, line: str) -> None:
-        self._lines.append(line)
-        self._bytes += len(line)
-        if len(self._lines) >= MAX_LINES or self._bytes >= MAX_BYTES:
+    def note(self, request: Request, answer: Answer, seconds: float) -> None:
+        target = request.target
+        self._noted.append((request.method, target, answer.status, answer.fixture, answer.by, answer.headers.get(CONTRACT_HEADER), seconds))
+        self._bytes += len(target)
+        if len(self._noted) >= MAX_LINES or self._bytes >= MAX_BYTES:
             self.flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
@@ -42,6 +48,11 @@ class RequestLog:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._lines:
-            lines, self._lines, self._bytes = self._lines, [], 0
-            requests_log.info("\n".join(lines))
+        noted, self._noted, self._bytes = self._noted, [], 0
+        if noted and requests_log.isEnabledFor(logging.INFO):
+            requests_log.info("\n".join(self._line(*n) for n in noted))
+
+    def _line(self, method: str, target: str, status: int, fixture: str | None, by: str, contract: str | None, seconds: float) -> str:
+        answered = fixture or ("forwarded" if by == "upstream" else "-")
+        shown = f" [{contract}]" if contract else ""
+        return f"{method} {self._redactor.text(target)} -> {status} {answered}{shown} {seconds * 1000:.1f} ms"

@@ -43,7 +43,7 @@ from .journal import Journal
 from .models import Finding, Fixture
 from .proxy import recording_for
 from .redact import DEFAULT_PSEUDONYM_KEY, Redactor
-from .replay import CONTRACT_HEADER, FixtureAnswerer, Lookup, MissAnswerer
+from .replay import FixtureAnswerer, Lookup, MissAnswerer
 from .requestlog import RequestLog
 from .state import StateAnswerer
 from .stubs import StubAnswerer
@@ -67,7 +67,7 @@ class MockServer:
         self._recording = recording_for(settings, self._fixtures, redactor)
         self._miss = MissAnswerer(lookup)
         self._ids = RequestIds()
-        self._request_log = RequestLog()  # one line a request, handed to logging in batches
+        self._request_log = RequestLog(redactor)  # one line a request, handed to logging in batches
         self.stubs = StubAnswerer(settings.stubs, settings.severity, self._fixtures)
         self._batch = BatchAnswerer(self._after_batch, self._ids, settings)
         # Stateful mode (state.py): after the stubs, so a test's stub still wins over the store.
@@ -86,15 +86,17 @@ class MockServer:
     async def dispatch(self, http: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
         request, refusal = await edge.read_request(http, self._ids.next(), self.settings.max_body_bytes)
-        answer = refusal or await self.answer(request)
-        response = await edge.respond(http, request, answer)  # a stream is sent here; other answers by aiohttp, next
-        answer = answer.settled()  # an upstream's stream: journaled with what its recording was and found
+        answer = refusal or await self._ask(request, self.answerers)
+        if answer.stream is None:
+            response: web.StreamResponse = edge.respond(request, answer)  # sent by aiohttp, next
+        else:  # an upstream's answer, sent as it arrives; journaled with what its recording was and found
+            response = await edge.stream(http, request, answer)
+            answer = answer.settled()
         if not request.target.startswith(ADMIN_PREFIX):
             seconds = time.perf_counter() - started
             for done in ((request, answer), *answer.parts):  # a batch's items are journaled one by one
                 self.journal.record(*done)
-                if self._request_log.enabled():
-                    self._log(*done, seconds)
+                self._request_log.note(*done, seconds)
         return response
 
     async def answer(self, request: Request) -> Answer:
@@ -110,6 +112,8 @@ class MockServer:
         try:
             notes: tuple[Finding, ...] = ()  # from answerers that let the request by
             for answerer in road:
+                if not answerer.concerns(request):
+                    continue
                 answer = await answerer.answer(request)
                 if answer is None:
                     continue
@@ -122,15 +126,6 @@ class MockServer:
         except Exception:
             log.exception("mockgraph failed on %s %s", request.method, self._redactor.text(request.target))
             return graph_error(request, 500, "generalException", "mockgraph failed on this request; see its log.")
-
-    def _log(self, request: Request, answer: Answer, seconds: float) -> None:
-        """One line a request: `POST /v1.0/app/onlineMeetings -> 201 <fixture> [contract] 1.2 ms`."""
-        contract = answer.headers.get(CONTRACT_HEADER)
-        by = answer.fixture or ("forwarded" if answer.forwarded else "-")
-        shown = f" [{contract}]" if contract else ""
-        self._request_log.note(
-            f"{request.method} {self._redactor.text(request.target)} -> {answer.status} {by}{shown} {seconds * 1000:.1f} ms"
-        )
 
     @property
     def record_mode(self) -> str:

@@ -35,7 +35,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import odata, paging
 from .errors import BodyError
-from .exchange import Answer, Request, graph_error
+from .exchange import CONTRACT_HEADER, Answer, Request, graph_error
 from .index import Route
 from .journal import contract_summary
 from .jsonbody import parse_json_body
@@ -236,6 +236,9 @@ class StateAnswerer:
         entry = self.store.put(("users",), json.loads(json.dumps(self._me_entity)))
         self.me = str(entry.entity["id"]).casefold()
 
+    def concerns(self, request: Request) -> bool:
+        return True
+
     async def answer(self, request: Request) -> Answer | None:
         version, rest = split_version(request.path)
         wanted = segments(rest)
@@ -417,8 +420,6 @@ class StateAnswerer:
         if entry is not None:
             headers["ETag"] = entry.etag
         if inspected.checked:
-            from .replay import CONTRACT_HEADER
-
             headers[CONTRACT_HEADER] = contract_summary(inspected.findings)
         return Answer(response.status, headers, body, inspected.route.name, inspected.findings, unchecked=inspected.unchecked, by="state")
 

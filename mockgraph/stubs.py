@@ -303,9 +303,10 @@ class StubAnswerer:
     def listing(self) -> list[dict[str, Any]]:
         return [{"id": a.id, **a.stub.to_json(), **({"left": a.left} if a.left is not None else {})} for a in reversed(self._active)]
 
+    def concerns(self, request: Request) -> bool:
+        return bool(self._active or self._windows)
+
     async def answer(self, request: Request) -> Answer | None:
-        if not self._active and not self._windows:
-            return None
         version, rest = split_version(request.path)
         wanted = segments(rest)
         key = (request.method, version, tuple(wanted))

@@ -119,6 +119,9 @@ class TestAnswers:
         seen = []
 
         class Spy:
+            def concerns(self, request):
+                return True
+
             async def answer(self, request):
                 seen.append((request.target, request.headers.get("Authorization")))
 

@@ -19,6 +19,9 @@ class Scripted:
     def __init__(self) -> None:
         self.calls = 0
 
+    def concerns(self, request: Request) -> bool:
+        return True
+
     async def answer(self, request: Request) -> Answer | None:
         self.calls += 1
         return Answer(200, {"Content-Type": "text/plain"}, f"answer {self.calls}".encode(), fixture=f"scripted-{self.calls}")
@@ -53,6 +56,9 @@ async def test_an_answerer_that_passes_lets_the_next_answer():
     class Passing:
         seen: list[str] = []
 
+        def concerns(self, request: Request) -> bool:
+            return True
+
         async def answer(self, request: Request) -> Answer | None:
             self.seen.append(request.target)
             return None
@@ -71,6 +77,9 @@ async def test_a_graph_error_from_an_answerer_is_journaled_once_with_its_message
     """An error answer carries Graph's shape and the request's ids, and is journaled once."""
 
     class Refusing:
+        def concerns(self, request: Request) -> bool:
+            return True
+
         async def answer(self, request: Request) -> Answer | None:
             return graph_error(request, 403, "Authorization_RequestDenied", "Insufficient privileges.")
 

@@ -18,6 +18,11 @@ passes. Deep nesting is refused by the gate's own scan first; msgspec itself ref
 Infinity, a float that overflows, an integer longer than 4,300 digits, invalid UTF-8 and lone
 surrogates, and bodies with a surrogate escape go to the slow path anyway.
 
+A decoder that keeps refusing rests: after `MISSES_TO_REST` refusals in a row it refuses the next
+`RESTING_TRIES` bodies without trying (which "says nothing", as any refusal), then tries again. A
+suite that sends payloads with violations, or a new property name every time, then costs what
+the checker alone costs, instead of a failed decode on top of it; one that conforms loses nothing.
+
 Bounds: a contract compiles to at most `MAX_STRUCTS` Structs, nesting at most `MAX_NESTING`
 objects and arrays deep; beyond either, a place compiles to a type every value fails (so its
 payloads take the slow path). `FastDecoders` keeps at most `MAX_DECODERS` compiled decoders.
@@ -36,6 +41,8 @@ from .models import type_key
 MAX_STRUCTS = 2000  # Structs one contract compiles to, at most
 MAX_NESTING = 16  # objects and arrays nested in one compiled contract, at most (Graph's nest a handful)
 MAX_DECODERS = 1024  # compiled decoders kept, oldest dropped first; at most one a fixture
+MISSES_TO_REST = 8  # refusals in a row after which a decoder rests
+RESTING_TRIES = 64  # bodies a resting decoder refuses untried
 
 
 class _Refused:
@@ -53,6 +60,10 @@ class FastDecoder:
         self.checker = checker
         self._structs = 0
         self._decode = msgspec.json.Decoder(self._type(checker, checker.root, 0, optional=False), dec_hook=_refuse).decode
+        # How the decoder fares on the server's bodies (FastDecoders.proves): refusals in a row, and
+        # bodies left to refuse untried while it rests.
+        self.misses = 0
+        self.resting = 0
 
     def accepts(self, body: bytes) -> bool:
         """True only where the body passes the JSON gate and its payload has no findings; False says nothing."""
@@ -128,6 +139,21 @@ class FastDecoders:
 
     def __init__(self) -> None:
         self._decoders: dict[str, FastDecoder] = {}
+
+    def proves(self, name: str, checker: ContractChecker, body: bytes) -> bool:
+        """Whether the fixture's decoder proves the body has no findings; False says nothing. A
+        decoder resting after refusals in a row refuses untried (see the module's notes)."""
+        decoder = self.get(name, checker)
+        if decoder.resting:
+            decoder.resting -= 1
+            return False
+        if decoder.accepts(body):
+            decoder.misses = 0
+            return True
+        decoder.misses += 1
+        if decoder.misses >= MISSES_TO_REST:
+            decoder.misses, decoder.resting = 0, RESTING_TRIES
+        return False
 
     def get(self, name: str, checker: ContractChecker) -> FastDecoder:
         decoder = self._decoders.get(name)

@@ -193,7 +193,7 @@ class FixtureAnswerer:
         route = self._matches.get((request.method, request.target, prefer))
         if route is None or (checker := self._checker(route)) is None:
             return None
-        return route if self._fast.get(route.name, checker).accepts(request.body) else None
+        return route if self._fast.proves(route.name, checker, request.body) else None
 
     def _remember(self, key: tuple[str, str, str, str, Headers, bytes], answer: Answer) -> None:
         """Keep an answer for the next identical request; bounded in count and body size."""

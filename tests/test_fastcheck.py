@@ -238,3 +238,35 @@ def test_decoders_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(5):
         decoders.get(f"f{i}", checker)
     assert len(decoders) == 3
+
+
+def test_a_decoder_that_keeps_refusing_rests_then_tries_again() -> None:
+    """After MISSES_TO_REST refusals in a row the decoder refuses RESTING_TRIES bodies untried (the
+    checker then finds what it finds), and proves a conforming body again once rested."""
+    from mockgraph.fastcheck import MISSES_TO_REST, RESTING_TRIES
+
+    checker = checker_for(load_fixture(SEED_FIXTURE))
+    assert checker is not None
+    decoders = FastDecoders()
+    conforming = json.dumps(repaired_seed()).encode()
+    violating = json.dumps(repaired_seed(isBroadcast="false")).encode()
+    assert decoders.proves("seed", checker, conforming)
+    assert not any(decoders.proves("seed", checker, violating) for _ in range(MISSES_TO_REST))
+    resting = [decoders.proves("seed", checker, conforming) for _ in range(RESTING_TRIES)]
+    assert resting == [False] * RESTING_TRIES  # conforming, yet untried
+    assert decoders.proves("seed", checker, conforming)
+    assert decoders.proves("seed", checker, conforming)
+
+
+def test_a_decoder_that_refuses_now_and_then_never_rests() -> None:
+    """Refusals broken by proofs never add up to a rest: a suite that mostly conforms keeps the fast path."""
+    from mockgraph.fastcheck import MISSES_TO_REST
+
+    checker = checker_for(load_fixture(SEED_FIXTURE))
+    assert checker is not None
+    decoders = FastDecoders()
+    conforming = json.dumps(repaired_seed()).encode()
+    violating = json.dumps(repaired_seed(accessLevel="Everyone")).encode()
+    for _ in range(5):
+        assert not any(decoders.proves("seed", checker, violating) for _ in range(MISSES_TO_REST - 1))
+        assert decoders.proves("seed", checker, conforming)

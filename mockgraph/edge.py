@@ -40,7 +40,9 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
                 body, refusal = b"", _too_large(max_body_bytes)
         else:
             body, refusal = await _read_body(http, max_body_bytes)
-    request = Request(method, target, headers, body, request_id, client_id, base_url)  # made once: a `_replace` costs more
+    # Made once, with tuple.__new__: the NamedTuple's own __new__ is a Python function, and a
+    # `_replace` costs more still; this runs on every request.
+    request = tuple.__new__(Request, (method, target, headers, body, request_id, client_id, base_url))
     return request, (None if refusal is None else _refused(request, *refusal))
 
 

@@ -213,9 +213,15 @@ class Journal:
             answer.findings, answer.error, answer.unchecked, answer.by,
         ))  # fmt: skip
         records = self._records
+        if len(records) >= self._limit:  # full, as it soon is in a suite: the oldest goes
+            oldest = records.popleft()
+            if self._bare:
+                self._bare -= 1
+            elif isinstance(oldest, _Record):
+                self._body_bytes -= len(oldest.body)
         records.append(record)
         self._body_bytes += len(body)
-        if len(records) > self._limit or self._body_bytes > self._body_limit:
+        if self._body_bytes > self._body_limit:
             self._trim()
         if self._out is not None:
             self._write(self._entry(record))

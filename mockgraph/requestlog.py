@@ -23,6 +23,8 @@ FLUSH_SECONDS = 0.2
 # Lines held back at most, in count and in bytes of their targets (which aiohttp caps at 8 KB each).
 MAX_LINES = 500
 MAX_BYTES = 64 * 1024
+# Redacted targets remembered (each at most 8 KB, so at most 8 MB; usually a few KB in all).
+MAX_TARGETS = 1024
 
 # method, target, status, fixture, who answered, contract summary, seconds
 _Noted = tuple[str, str, int, "str | None", str, "str | None", float]
@@ -32,6 +34,7 @@ class RequestLog:
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor  # a target may carry a secret in its query
         self._noted: list[_Noted] = []
+        self._targets: dict[str, str] = {}  # target: as shown
         self._bytes = 0
         self._timer: asyncio.TimerHandle | None = None
 
@@ -50,9 +53,19 @@ class RequestLog:
             self._timer = None
         noted, self._noted, self._bytes = self._noted, [], 0
         if noted and requests_log.isEnabledFor(logging.INFO):
-            requests_log.info("\n".join(self._line(*n) for n in noted))
+            shown = self._targets
+            lines = [
+                f"{method} {shown.get(target) or self._shown(target)} -> {status} "
+                f"{fixture or ('forwarded' if by == 'upstream' else '-')}{f' [{contract}]' if contract else ''} {seconds * 1000:.1f} ms"
+                for method, target, status, fixture, by, contract, seconds in noted
+            ]  # one comprehension, not a call a line: this is every request's cost, deferred
+            requests_log.info("\n".join(lines))
 
-    def _line(self, method: str, target: str, status: int, fixture: str | None, by: str, contract: str | None, seconds: float) -> str:
-        answered = fixture or ("forwarded" if by == "upstream" else "-")
-        shown = f" [{contract}]" if contract else ""
-        return f"{method} {self._redactor.text(target)} -> {status} {answered}{shown} {seconds * 1000:.1f} ms"
+    def _shown(self, target: str) -> str:
+        """The target redacted; remembered, as a suite sends the same targets over and over."""
+        shown = self._targets.get(target)
+        if shown is None:
+            if len(self._targets) >= MAX_TARGETS:
+                self._targets.pop(next(iter(self._targets)))
+            shown = self._targets[target] = self._redactor.text(target)
+        return shown

@@ -324,9 +324,9 @@ def _serve(args: argparse.Namespace) -> int:
         if note := folder.skipped_note():
             print(f"mockgraph: {note}", file=sys.stderr, flush=True)
         server = create_server(FixtureIndex(folder.fixtures), settings)
-    # What was loaded lives as long as the server: out of the collector's sight, a full collection
-    # (the first comes soon after loading) need not walk it again.
-    gc.freeze()
+        # What was loaded lives as long as the server: out of the collector's sight, no collection
+        # walks it again, not even the one that would start as soon as the collector is back.
+        gc.freeze()
     asyncio.run(_run_until_signalled(server, settings))
     entries = list(server.journal)
     cases = cases_from_journal(entries)

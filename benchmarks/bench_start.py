@@ -60,8 +60,8 @@ def extract(revision: str, into: Path) -> Path:
     return into
 
 
-def first_answer(tree: Path, folder: Path, method: str, path: str, body: bytes) -> float:
-    """Seconds from spawning `mockgraph serve` (from `tree`) to its first 201."""
+def first_answer(tree: Path, folder: Path, method: str, path: str, body: bytes) -> tuple[float, float]:
+    """Seconds from spawning `mockgraph serve` (from `tree`) to its 'listening' line, and to its first 201."""
     argv = [sys.executable, "-m", "mockgraph", "serve", "--host", "127.0.0.1", "--port", "0", "--fixtures", str(folder)]
     os.environ["PYTHONPATH"] = str(tree)  # the child inherits it; cleared by the caller
     with server_process(f"mockgraph from {tree}", argv, cwd=folder) as server:
@@ -74,7 +74,7 @@ def first_answer(tree: Path, folder: Path, method: str, path: str, body: bytes) 
                 continue
             if answer.status != 201:
                 raise BenchError(f"mockgraph from {tree} answered {answer.status}: {answer.body[:200]!r}")
-            return time.perf_counter() - server.spawned_at
+            return server.announced_at - server.spawned_at, time.perf_counter() - server.spawned_at
     raise BenchError(f"mockgraph from {tree} did not answer in 30 s")
 
 
@@ -102,7 +102,7 @@ def main() -> int:
         trees = {"this tree": ROOT}
         if args.against:
             trees[args.against] = extract(args.against, Path(tmp) / "against")
-        times: dict[str, list[float]] = {label: [] for label in trees}
+        times: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
         steps: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
         try:
             for n in range(args.starts):
@@ -113,8 +113,10 @@ def main() -> int:
         finally:
             os.environ.pop("PYTHONPATH", None)
     print(f"start to first 201, {args.synthetic + 1:,} fixtures, {args.starts} fresh starts each (median, min - max):")
-    for label, seconds in times.items():
+    for label, runs in times.items():
+        seconds = [first for _, first in runs]
         line = f"  {label:<12} {statistics.median(seconds):.2f} s ({min(seconds):.2f} - {max(seconds):.2f})"
+        line += f", 'listening' at {statistics.median(listening for listening, _ in runs):.2f} s"
         if steps[label]:
             line += "; in process: " + ", ".join(f"{k} {statistics.median(s[k] for s in steps[label]):.2f}" for k in steps[label][0])
         print(line)

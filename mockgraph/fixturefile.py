@@ -471,7 +471,10 @@ def _fast_loads(text: bytes | str) -> Fixture | None:
 
 
 def _headers_from_file(headers: _HeadersFile) -> Headers:
-    return tuple((name, item) for name, value in headers.items() for item in (value if isinstance(value, list) else (value,)))
+    pairs = tuple(headers.items())
+    if all(type(value) is str for _, value in pairs):  # the usual case: no header repeats
+        return pairs  # type: ignore[return-value]  # every value is a str
+    return tuple((name, item) for name, value in pairs for item in (value if isinstance(value, list) else (value,)))
 
 
 def _body_from_file(body: Any, text: str | UnsetType, documented: str | UnsetType) -> Body:
@@ -488,7 +491,7 @@ def _contract_from_file(c: _ContractFile) -> Contract:
         truncated=c.truncated,
         inferred=c.inferred,
         properties=c.properties,
-        types=tuple(TypeDef(name, properties, c.bases.get(name, ())) for name, properties in c.types.items()),
+        types=tuple(TypeDef(name, properties, c.bases.get(name, ())) for name, properties in c.types.items()) if c.types else (),
         collection=c.collection,
     )
 

@@ -6,6 +6,9 @@ seed's documented request every 2 ms until it is answered. This machine's noise 
 most changes, so `--against REV` times another revision's `mockgraph/` (extracted with
 `git archive`, served with PYTHONPATH pointing at it) in the same run, alternating fresh starts.
 
+`--bundled` serves copies of the bundled fixtures instead (fixtures/ copied into folders until there
+are as many): real contracts, response contracts and permissions, as an imported tree has them.
+
 `--phases` also times, in a child process of each tree, the steps of a start: importing
 `mockgraph.cli`, `scan_fixtures`, `FixtureIndex` and `create_server`.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,13 +96,21 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=7, help="fresh starts per tree (default 7)")
     parser.add_argument("--synthetic", type=int, default=9999, help="synthetic fixtures beside the seed (default 9,999)")
     parser.add_argument("--against", metavar="REV", help="also time this git revision's mockgraph/, alternating")
+    parser.add_argument("--bundled", action="store_true", help="copies of the bundled fixtures instead (at least --synthetic + 1 of them)")
     parser.add_argument("--phases", action="store_true", help="also time import, scan, index and server in process")
     args = parser.parse_args()
     seed = load_seed(ROOT / "fixtures" / SEED_NAME)
     method, path = seed.request.method, "/" + (seed.request.version or "v1.0") + seed.request.path
     body = json.dumps(seed.request.body.json, ensure_ascii=False).encode()
     with tempfile.TemporaryDirectory(prefix="mockgraph-start-") as tmp:
-        folder = write_corpus(Path(tmp) / "fixtures", seed, args.synthetic)
+        folder = Path(tmp) / "fixtures"
+        if args.bundled:
+            bundled = sum(1 for _ in (ROOT / "fixtures").rglob("*.json"))
+            for n in range(-(-(args.synthetic + 1) // bundled)):
+                shutil.copytree(ROOT / "fixtures", folder / f"copy{n:03d}")
+        else:
+            write_corpus(folder, seed, args.synthetic)
+        count = sum(1 for _ in folder.rglob("*.json"))
         trees = {"this tree": ROOT}
         if args.against:
             trees[args.against] = extract(args.against, Path(tmp) / "against")
@@ -112,7 +124,8 @@ def main() -> int:
                         steps[label].append(phases(tree, folder))
         finally:
             os.environ.pop("PYTHONPATH", None)
-    print(f"start to first 201, {args.synthetic + 1:,} fixtures, {args.starts} fresh starts each (median, min - max):")
+    kind = "copies of the bundled" if args.bundled else "synthetic"
+    print(f"start to first 201, {count:,} fixtures ({kind}), {args.starts} fresh starts each (median, min - max):")
     for label, runs in times.items():
         seconds = [first for _, first in runs]
         line = f"  {label:<12} {statistics.median(seconds):.2f} s ({min(seconds):.2f} - {max(seconds):.2f})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import random
@@ -10,7 +11,17 @@ import random
 import pytest
 
 from mockgraph.errors import FixtureError
-from mockgraph.fixturefile import _fast_loads, _from_data, dumps, iter_fixture_files, load_fixture, load_fixtures, loads, save_fixture, scan_fixtures
+from mockgraph.fixturefile import (
+    _fast_loads,
+    _from_data,
+    dumps,
+    iter_fixture_files,
+    load_fixture,
+    load_fixtures,
+    loads,
+    save_fixture,
+    scan_fixtures,
+)
 from mockgraph.models import Body, Contract, Fixture, FixtureResponse, Property, TypeDef
 from support import FIXTURES_DIR, make_fixture
 
@@ -95,6 +106,24 @@ def test_scanning_a_folder_names_the_malformed_fixture(tmp_path, content, proble
     with pytest.raises(FixtureError) as caught:
         scan_fixtures(tmp_path)
     assert str(caught.value) == f"{tmp_path / 'v1.0' / 'bad.json'}: {problem}"
+
+
+def test_fixtures_that_spell_the_same_contract_share_it(tmp_path):
+    """A folder's fixtures whose contracts are written alike hold one Contract between them; a
+    contract written differently is its own, and a malformed one still names its file."""
+    contract = Contract(type="t", properties=(Property("id", "String"),))
+    for name in ("a", "b"):
+        save_fixture(dataclasses.replace(make_fixture(path=f"/{name}"), contract=contract), tmp_path / f"{name}.json")
+    save_fixture(make_fixture(path="/c"), tmp_path / "c.json")
+    fixtures = load_fixtures(tmp_path)
+    assert fixtures["a.json"].contract is fixtures["b.json"].contract
+    assert fixtures["a.json"].contract == contract
+    assert fixtures["c.json"].contract != contract
+    data = json.loads((tmp_path / "b.json").read_text())
+    data["contract"]["properties"][0]["name"] = 1
+    (tmp_path / "b.json").write_text(json.dumps(data))
+    with pytest.raises(FixtureError, match=r"b\.json: contract\.properties\[0\]\.name: expected str"):
+        load_fixtures(tmp_path)
 
 
 def test_load_fixtures_reads_a_tree_in_name_order(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -21,7 +22,7 @@ from typing import TextIO
 
 from .config import FAIL_ON, MAX_PORT, PERMISSION_MODES, RECORD_MODES, Settings, check_record, load_settings
 from .errors import MockgraphError
-from .fixturefile import bundled_fixtures, holds_fixtures, load_fixture, scan_fixtures, write_atomic
+from .fixturefile import bundled_fixtures, gc_paused, holds_fixtures, load_fixture, scan_fixtures, write_atomic
 from .index import FixtureIndex
 from .journal import counted, read_journal, summarize
 from .models import JsonValue
@@ -318,10 +319,14 @@ def _serve(args: argparse.Namespace) -> int:
         # Nothing configured and no fixtures here: the ones that come with mockgraph answer.
         settings = settings.but(fixtures=bundled_fixtures())
         print(f"mockgraph: no fixtures/ folder here; serving the bundled fixtures ({FOLDER_HINT})", file=sys.stderr, flush=True)
-    folder = scan_fixtures(settings.fixtures)
-    if note := folder.skipped_note():
-        print(f"mockgraph: {note}", file=sys.stderr, flush=True)
-    server = create_server(FixtureIndex(folder.fixtures), settings)
+    with gc_paused():
+        folder = scan_fixtures(settings.fixtures)
+        if note := folder.skipped_note():
+            print(f"mockgraph: {note}", file=sys.stderr, flush=True)
+        server = create_server(FixtureIndex(folder.fixtures), settings)
+        # What was loaded lives as long as the server: out of the collector's sight, no collection
+        # walks it again, not even the one that would start as soon as the collector is back.
+        gc.freeze()
     asyncio.run(_run_until_signalled(server, settings))
     entries = list(server.journal)
     cases = cases_from_journal(entries)

@@ -22,11 +22,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import getitem
-from typing import Any
-
-from deepdiff import DeepDiff
+from typing import TYPE_CHECKING, Any
 
 from .models import Contract, Finding, Fixture, JsonValue, Property, type_key
+
+if TYPE_CHECKING:
+    import deepdiff
+
+
+def DeepDiff(t1: Any, t2: Any, **options: Any) -> deepdiff.DeepDiff:
+    """deepdiff's DeepDiff, imported the first time a shape differs: deepdiff is a fifth of the
+    server's imports (50 ms of every start), and a server whose clients conform never needs it."""
+    from deepdiff import DeepDiff as deep_diff
+
+    return deep_diff(t1, t2, **options)
+
 
 _INTEGER = frozenset({"int16", "int32", "int64", "byte", "sbyte"})
 _NUMBER = frozenset({"double", "single", "decimal", "float"})

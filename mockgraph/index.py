@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
@@ -222,21 +222,30 @@ class FixtureIndex:
         return tuple(nearest)
 
 
-def _routes_of(name: str, fixture: Fixture) -> Iterable[Route]:
+def _routes_of(name: str, fixture: Fixture) -> list[Route]:
+    # Run for every fixture at start, so what is empty or the same is not worked out again.
     request = fixture.request
-    templates = request.routes or (request.path,)
-    keys = frozenset(_shape(request.body.json)) if request.body.is_json else frozenset()
-    query = frozenset(_query_tokens(request.query))
-    prefer = frozenset(_prefer_tokens(next((v for k, v in request.headers if k.lower() == "prefer"), "")))
-    path_tokens = frozenset(segments(request.path))
-    documented = tuple((k.lower(), v) for k, v in request.headers if k.lower() in MATCHED_HEADERS)
-    headers = frozenset(_header_tokens(documented))
+    keys = frozenset(_shape(request.body.json)) if request.body.is_json else _NONE
+    query = frozenset(_query_tokens(request.query)) if request.query else _NONE
+    prefer, headers = _NONE, _NONE
+    if request.headers:
+        prefer = frozenset(_prefer_tokens(next((v for k, v in request.headers if k.lower() == "prefer"), "")))
+        documented = tuple((k.lower(), v) for k, v in request.headers if k.lower() in MATCHED_HEADERS)
+        headers = frozenset(_header_tokens(documented)) if documented else _NONE
+    path_segments = segments(request.path)
+    path_tokens = frozenset(path_segments)
+    routes: list[Route] = []
     seen: set[tuple[str | None, ...]] = set()
-    for template in templates:
-        pattern = tuple(None if is_placeholder(s) else seg for s, seg in zip(_raw(template), segments(template)))
+    for template in request.routes or (request.path,):
+        compared = path_segments if template == request.path else segments(template)
+        pattern = tuple(None if is_placeholder(s) else seg for s, seg in zip(_raw(template), compared))
         if pattern not in seen:
             seen.add(pattern)
-            yield Route(name, fixture, template, pattern, keys, query, prefer, path_tokens, headers)
+            routes.append(Route(name, fixture, template, pattern, keys, query, prefer, path_tokens, headers))
+    return routes
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _raw(template: str) -> list[str]:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import os
+import random
 
 import pytest
 
 from mockgraph.errors import FixtureError
-from mockgraph.fixturefile import dumps, load_fixture, load_fixtures, loads, save_fixture
-from mockgraph.models import Body, Contract, FixtureResponse, Property, TypeDef
-from support import make_fixture
+from mockgraph.fixturefile import (
+    _fast_loads,
+    _from_data,
+    dumps,
+    iter_fixture_files,
+    load_fixture,
+    load_fixtures,
+    loads,
+    save_fixture,
+    scan_fixtures,
+)
+from mockgraph.models import Body, Contract, Fixture, FixtureResponse, Property, TypeDef
+from support import FIXTURES_DIR, make_fixture
 
 
 def test_round_trip(tmp_path):
@@ -77,6 +90,42 @@ def test_invalid_json_names_the_position(tmp_path):
         loads("{,", tmp_path / "bad.json")
 
 
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b'{"mockgraph": 1, "x": "\xff"}', "cannot be read: 'utf-8' codec can't decode byte 0xff in position 23: invalid start byte"),
+        (b'{"mockgraph": 1,', "not valid JSON: Expecting property name enclosed in double quotes at line 1 column 17"),
+        (b'{"mockgraph": 1, "source": {"kind": "doc"}}', "request: is missing"),
+    ],
+)
+def test_scanning_a_folder_names_the_malformed_fixture(tmp_path, content, problem):
+    """A folder's malformed fixture stops the scan with its file and what is wrong, as load_fixture says it."""
+    save_fixture(make_fixture(path="/a"), tmp_path / "a.json")
+    (tmp_path / "v1.0").mkdir()
+    (tmp_path / "v1.0" / "bad.json").write_bytes(content)
+    with pytest.raises(FixtureError) as caught:
+        scan_fixtures(tmp_path)
+    assert str(caught.value) == f"{tmp_path / 'v1.0' / 'bad.json'}: {problem}"
+
+
+def test_fixtures_that_spell_the_same_contract_share_it(tmp_path):
+    """A folder's fixtures whose contracts are written alike hold one Contract between them; a
+    contract written differently is its own, and a malformed one still names its file."""
+    contract = Contract(type="t", properties=(Property("id", "String"),))
+    for name in ("a", "b"):
+        save_fixture(dataclasses.replace(make_fixture(path=f"/{name}"), contract=contract), tmp_path / f"{name}.json")
+    save_fixture(make_fixture(path="/c"), tmp_path / "c.json")
+    fixtures = load_fixtures(tmp_path)
+    assert fixtures["a.json"].contract is fixtures["b.json"].contract
+    assert fixtures["a.json"].contract == contract
+    assert fixtures["c.json"].contract != contract
+    data = json.loads((tmp_path / "b.json").read_text())
+    data["contract"]["properties"][0]["name"] = 1
+    (tmp_path / "b.json").write_text(json.dumps(data))
+    with pytest.raises(FixtureError, match=r"b\.json: contract\.properties\[0\]\.name: expected str"):
+        load_fixtures(tmp_path)
+
+
 def test_load_fixtures_reads_a_tree_in_name_order(tmp_path):
     """Every fixture below the folder is loaded, keyed by relative path; hidden files are not."""
     save_fixture(make_fixture(path="/b"), tmp_path / "v1.0" / "b.json")
@@ -100,3 +149,68 @@ def test_crash_mid_write_keeps_the_old_file(tmp_path, monkeypatch):
         save_fixture(make_fixture(path="/new"), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def _everything(fixture: Fixture) -> tuple:
+    """A fixture with the fields equality leaves out (annotations, documented bodies)."""
+    return fixture, fixture.source.annotations, fixture.request.body.documented, fixture.response.body.documented
+
+
+def _read_slowly(text: str) -> Fixture | Exception:
+    try:
+        return _from_data(json.loads(text), "f.json")
+    except (FixtureError, ValueError) as exc:
+        return exc
+
+
+def test_fast_reader_reads_the_bundled_fixtures_as_the_precise_one_does():
+    """msgspec's reading of every bundled fixture is the _Reader's, to the fields equality ignores."""
+    for _, path in iter_fixture_files(FIXTURES_DIR):
+        text = path.read_text(encoding="utf-8")
+        fast = _fast_loads(path.read_bytes())
+        assert fast is not None, path
+        assert _everything(fast) == _everything(_read_slowly(text)), path
+
+
+_ODD_VALUES = [None, True, 0, 42, 600, 1.5, "", "/", "x", "/x", "none", "not supported", "self", [], [""], ["/a"], [[]], [["a", "b"]], [1], {}, {"name": "n", "type": "String"}, 2**70]  # fmt: skip
+_ODD_KEYS = ["body", "bodyText", "bodyDocumented", "routes", "responseContract", "drift", "permissions", "who", "bases", "types", "enum", "application"]  # fmt: skip
+
+
+def test_fast_reader_never_accepts_what_the_precise_one_refuses():
+    """Bundled fixtures broken at random places: where msgspec accepts one, the _Reader accepts it
+    too and reads the same fixture; where msgspec refuses, the _Reader says why (or reads it)."""
+    rng = random.Random(16)
+    texts = [path.read_text(encoding="utf-8") for _, path in iter_fixture_files(FIXTURES_DIR)]
+    accepted = 0
+    for _ in range(3000):
+        data = json.loads(rng.choice(texts))
+        for _ in range(rng.randint(1, 3)):
+            places = list(_places(data))
+            *parents, last = rng.choice(places)
+            holder = data
+            for key in parents:
+                holder = holder[key]
+            if isinstance(holder, dict) and rng.random() < 0.3:
+                del holder[last]
+            elif isinstance(holder, dict) and rng.random() < 0.2:
+                holder[rng.choice(_ODD_KEYS)] = copy.deepcopy(rng.choice(_ODD_VALUES))
+            else:
+                holder[last] = copy.deepcopy(rng.choice(_ODD_VALUES))
+        text = json.dumps(data)
+        fast = _fast_loads(text)
+        if fast is not None:
+            accepted += 1
+            assert _everything(fast) == _everything(_read_slowly(text)), text
+    assert accepted > 300  # the mutations also leave fixtures msgspec reads
+
+
+def _places(value, where=()):
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for key, item in items:
+        yield (*where, key)
+        yield from _places(item, (*where, key))

@@ -10,7 +10,7 @@ answered, or passed, before this memory is read.
 
 Collection answers are paged, and documented links pointed at the mock, by `paging`; such answers
 depend on where the client reached the mock too, so they are remembered apart, by base URL. Which
-fixtures they can concern is learnt once, at load: a plain replay never parses a response body.
+fixtures they can concern is learnt once, on a fixture's first answer: a plain replay never parses a response body again.
 """
 
 from __future__ import annotations
@@ -108,14 +108,15 @@ class FixtureAnswerer:
         self.lookup = lookup
         self.severity = settings.severity
         self.strict = settings.strict
-        self._responses = {route.name: prepare_response(route.fixture.response) for route in lookup.index.routes}
+        # Each fixture's response as sent, and its paging shape: worked out on first use, as a
+        # server of 10,000 fixtures answers from a few, and its start is the time to its first answer.
+        self._prepared: dict[str, tuple[PreparedResponse, paging.Shape]] = {}
         self._checkers: dict[str, ContractChecker | None] = {}  # made on first use; one a fixture
         self._answers: dict[tuple[str, str, str, str, Headers, bytes], Answer] = {}
         self._matches: dict[tuple[str, str, str], Route] = {}  # (method, target, Prefer)
         self._clean: dict[tuple[str, bool], Answer] = {}  # by (fixture, checked): see `_answer_for`
         # Paging (paging.py): each response's shape, worked out once; paged bodies by where they lead.
         self.page_size = settings.page_size
-        self._shapes = {route.name: _shape(route.fixture) for route in lookup.index.routes}
         self._pages: dict[tuple[str, str, str, str], bytes] = {}  # (fixture, method, target, base URL)
         self._fast = FastDecoders()  # compiled contracts that prove a payload clean: see `_proven`
         self._weighs_headers = bool(lookup.index.header_names)  # usually not: a call saved on every request
@@ -135,8 +136,8 @@ class FixtureAnswerer:
         if not isinstance(inspected, Inspected):
             return inspected  # refused, or (None) no fixture matches
         route = inspected.route
-        answer = self._answer_for(route.name, inspected.parsed, inspected.checked, inspected.findings)
-        shape = self._shapes.get(route.name, paging.PLAIN)
+        prepared, shape = self._prepared.get(route.name) or self._prepare(route)
+        answer = self._answer_for(route.name, prepared, inspected.parsed, inspected.checked, inspected.findings)
         if shape is not paging.PLAIN and (paged := self._paged(request, route, shape, answer)) is not None:
             return paged  # depends on the base URL too: never remembered by target alone
         self._remember(key, answer)
@@ -174,8 +175,7 @@ class FixtureAnswerer:
     def add(self, name: str, fixture: Fixture) -> None:
         """Serve a new fixture from now on (a recording may replace an earlier one of the same request)."""
         self.lookup.add(name, fixture)
-        self._responses[name] = prepare_response(fixture.response)
-        self._shapes[name] = _shape(fixture)
+        self._prepared.pop(name, None)
         self._weighs_headers = bool(self.lookup.index.header_names)
         self._pages.clear()
         # Everything remembered may now be wrong: an answer may come from the fixture this one
@@ -250,14 +250,17 @@ class FixtureAnswerer:
             self._matches[key] = chosen
         return chosen
 
-    def _answer_for(self, name: str, parsed: bool, checked: bool, findings: tuple[Finding, ...]) -> Answer:
+    def _prepare(self, route: Route) -> tuple[PreparedResponse, paging.Shape]:
+        prepared = self._prepared[route.name] = (prepare_response(route.fixture.response), _shape(route.fixture))
+        return prepared
+
+    def _answer_for(self, name: str, prepared: PreparedResponse, parsed: bool, checked: bool, findings: tuple[Finding, ...]) -> Answer:
         """A fixture's answer depends on the findings alone, so every payload without findings (the
         usual case) shares one, built once. Answers with findings are built each time: their findings
         seldom repeat (enum and format findings quote the value), and hashing them costs more than it saves."""
         unchecked = parsed and not checked
         if not findings and (answer := self._clean.get((name, unchecked))) is not None:
             return answer
-        prepared = self._responses[name]
         headers = prepared.headers
         if checked:
             headers = {**headers, CONTRACT_HEADER: contract_summary(findings)}

@@ -20,11 +20,13 @@ from .redact import Redactor
 requests_log = logging.getLogger("mockgraph.requests")
 
 FLUSH_SECONDS = 0.2
-# Lines held back at most, in count and in bytes of their targets (which aiohttp caps at 8 KB each).
+# Lines held back at most, in count and in bytes of their targets (a longer one is flushed at once).
 MAX_LINES = 500
 MAX_BYTES = 64 * 1024
-# Redacted targets remembered (each at most 8 KB, so at most 8 MB; usually a few KB in all).
+# Redacted targets remembered, each at most MAX_TARGET_CHARS long (so at most 1 MB of keys and as
+# much of values); a longer one (a batch item's url can be as long as a body) is redacted each time.
 MAX_TARGETS = 1024
+MAX_TARGET_CHARS = 1024
 
 # method, target, status, fixture, who answered, contract summary, seconds
 _Noted = tuple[str, str, int, "str | None", str, "str | None", float]
@@ -63,9 +65,9 @@ class RequestLog:
 
     def _shown(self, target: str) -> str:
         """The target redacted; remembered, as a suite sends the same targets over and over."""
-        shown = self._targets.get(target)
-        if shown is None:
+        shown = self._redactor.text(target)
+        if len(target) <= MAX_TARGET_CHARS:
             if len(self._targets) >= MAX_TARGETS:
                 self._targets.pop(next(iter(self._targets)))
-            shown = self._targets[target] = self._redactor.text(target)
+            self._targets[target] = shown
         return shown

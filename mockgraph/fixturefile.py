@@ -232,6 +232,12 @@ def _invalid_json(exc: json.JSONDecodeError) -> str:
 
 
 def _from_data(data: Any, path: Path | str) -> Fixture:
+    # Only files msgspec refused come here, and lone surrogates are among what it refuses: a string
+    # holding one cannot be sent as UTF-8, so the fixture could never answer.
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise FixtureError(path, "holds a lone surrogate (a \\ud800-\\udfff escape without its pair), which no answer can carry") from None
     try:
         return _fixture_from_json(_Reader(data, ""))
     except _Invalid as exc:

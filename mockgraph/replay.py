@@ -136,7 +136,7 @@ class FixtureAnswerer:
         if not isinstance(inspected, Inspected):
             return inspected  # refused, or (None) no fixture matches
         route = inspected.route
-        prepared, shape = self._prepared.get(route.name) or self._prepare(route)
+        prepared, shape = self._prepared.get(route.name) or self._prepare(route.name, route.fixture)
         answer = self._answer_for(route.name, prepared, inspected.parsed, inspected.checked, inspected.findings)
         if shape is not paging.PLAIN and (paged := self._paged(request, route, shape, answer)) is not None:
             return paged  # depends on the base URL too: never remembered by target alone
@@ -175,7 +175,7 @@ class FixtureAnswerer:
     def add(self, name: str, fixture: Fixture) -> None:
         """Serve a new fixture from now on (a recording may replace an earlier one of the same request)."""
         self.lookup.add(name, fixture)
-        self._prepared.pop(name, None)
+        self._prepare(name, fixture)  # now, so a response that cannot be sent fails the add, not each request
         self._weighs_headers = bool(self.lookup.index.header_names)
         self._pages.clear()
         # Everything remembered may now be wrong: an answer may come from the fixture this one
@@ -250,8 +250,8 @@ class FixtureAnswerer:
             self._matches[key] = chosen
         return chosen
 
-    def _prepare(self, route: Route) -> tuple[PreparedResponse, paging.Shape]:
-        prepared = self._prepared[route.name] = (prepare_response(route.fixture.response), _shape(route.fixture))
+    def _prepare(self, name: str, fixture: Fixture) -> tuple[PreparedResponse, paging.Shape]:
+        prepared = self._prepared[name] = (prepare_response(fixture.response), _shape(fixture))
         return prepared
 
     def _answer_for(self, name: str, prepared: PreparedResponse, parsed: bool, checked: bool, findings: tuple[Finding, ...]) -> Answer:

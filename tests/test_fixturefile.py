@@ -214,3 +214,15 @@ def _places(value, where=()):
     for key, item in items:
         yield (*where, key)
         yield from _places(item, (*where, key))
+
+
+def test_a_fixture_with_a_lone_surrogate_stops_the_start_with_its_name(tmp_path):
+    """A string no answer can carry as UTF-8 (a lone \\ud800 escape) is refused when the folder is
+    read, naming the file; otherwise the fixture would answer every request with a 500."""
+    save_fixture(make_fixture(path="/a"), tmp_path / "a.json")
+    data = json.loads(dumps(make_fixture(path="/b", response={"subject": "x"})))
+    text = json.dumps(data).replace('"subject": "x"', '"subject": "\\ud800x"')
+    (tmp_path / "b.json").write_text(text)
+    with pytest.raises(FixtureError) as caught:
+        scan_fixtures(tmp_path)
+    assert str(caught.value).startswith(f"{tmp_path / 'b.json'}: holds a lone surrogate")

@@ -116,7 +116,7 @@ class Answerer(Protocol):
         """Whether the answerer may have anything to say of `request`: a cheap look (a path prefix,
         a header, whether any stub is set), so the road passes an idle answerer by without
         awaiting it. Awaiting one costs ten times as much, and most answerers are idle most of the time."""
-        ...
+        return True
 
     async def answer(self, request: Request) -> Answer | Pass | None:
         """Asked only where `concerns(request)` is true."""

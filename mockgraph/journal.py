@@ -213,14 +213,14 @@ class Journal:
             answer.findings, answer.error, answer.unchecked, answer.by,
         ))  # fmt: skip
         records = self._records
-        if len(records) >= self._limit:  # full, as it soon is in a suite: the oldest goes
+        records.append(record)
+        self._body_bytes += len(body)
+        if len(records) > self._limit:  # full, as it soon is in a suite: the oldest goes (with a limit of 0, this one)
             oldest = records.popleft()
             if self._bare:
                 self._bare -= 1
             elif isinstance(oldest, _Record):
                 self._body_bytes -= len(oldest.body)
-        records.append(record)
-        self._body_bytes += len(body)
         if self._body_bytes > self._body_limit:
             self._trim()
         if self._out is not None:

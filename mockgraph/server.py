@@ -73,7 +73,8 @@ class MockServer:
         # Stateful mode (state.py): after the stubs, so a test's stub still wins over the store.
         self.state = StateAnswerer(self._fixtures, settings.state_limit) if settings.stateful else None
         # The road, in order; the miss answers whatever the others pass.
-        self.answerers: Sequence[Answerer] = (
+        self._road: tuple[Answerer, ...] = ()
+        self.answerers = (
             AdminAnswerer(self.journal, index, self.stubs, redactor, settings.host, self.state),
             self._batch,
             *permission_answerers(lookup, settings),
@@ -86,7 +87,7 @@ class MockServer:
     async def dispatch(self, http: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
         request, refusal = await edge.read_request(http, self._ids.next(), self.settings.max_body_bytes)
-        answer = refusal or await self._ask(request, self.answerers)
+        answer = refusal or await self._ask(request, self._road)
         if answer.stream is None:
             response: web.StreamResponse = edge.respond(request, answer)  # sent by aiohttp, next
         else:  # an upstream's answer, sent as it arrives; journaled with what its recording was and found
@@ -99,13 +100,25 @@ class MockServer:
                 self._request_log.note(*done, seconds)
         return response
 
+    @property
+    def answerers(self) -> Sequence[Answerer]:
+        """The road, in order (the miss, last, is not among them)."""
+        return self._road
+
+    @answerers.setter
+    def answerers(self, road: Sequence[Answerer]) -> None:
+        for answerer in road:  # asked on every request, so a missing one would fail every request
+            if not callable(getattr(answerer, "concerns", None)) or not callable(getattr(answerer, "answer", None)):
+                raise TypeError(f"{answerer!r} is not an answerer: it needs concerns(request) and async answer(request)")
+        self._road = tuple(road)
+
     async def answer(self, request: Request) -> Answer:
         """The first answer of the road; a bug of ours is still answered in Graph's shape, and logged."""
-        return await self._ask(request, self.answerers)
+        return await self._ask(request, self._road)
 
     async def _after_batch(self, request: Request) -> Answer:
         """A batch item's answer: the road after the batch, the same as for a direct call."""
-        road = self.answerers
+        road = self._road
         return await self._ask(request, road[road.index(self._batch) + 1 :])
 
     async def _ask(self, request: Request, road: Sequence[Answerer]) -> Answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from mockgraph.config import Settings
 from mockgraph.exchange import Answer, Request, graph_error
@@ -126,3 +127,49 @@ async def test_a_payload_whose_fixture_documents_no_contract_is_said_unchecked()
         async with http.post(url + "/v1.0/subscriptions") as response:  # no payload: nothing to check
             assert "mockgraph-contract" not in response.headers
     assert [e.unchecked for e in server.journal] == [True, False]
+
+
+async def test_the_road_hands_on_the_whole_request_value():
+    """The edge makes the request value without its NamedTuple constructor (edge.py): every field is there."""
+    seen: list[Request] = []
+
+    class Spy:
+        def concerns(self, request: Request) -> bool:
+            seen.append(request)
+            return False
+
+        async def answer(self, request: Request) -> Answer | None:
+            raise AssertionError("not asked: it does not concern itself with the request")
+
+    server = _server()
+    admin, *rest = server.answerers
+    server.answerers = (admin, Spy(), *rest)
+    async with running(server) as url, aiohttp.ClientSession() as http:
+        async with http.post(url + "/v1.0/app/onlineMeetings?x=1", json={"subject": "x"}, headers={"client-request-id": "c1"}) as response:
+            assert response.status == 201
+    (request,) = seen
+    assert len(request) == len(Request._fields)
+    assert (request.method, request.target, request.client_request_id, request.base_url) == ("POST", "/v1.0/app/onlineMeetings?x=1", "c1", url)
+    assert request.body == b'{"subject": "x"}'
+
+
+def test_an_answerer_without_concerns_is_refused_when_placed_on_the_road():
+    """The road asks every answerer concerns(request) first: one without it is refused at once, not with a 500 on every request."""
+
+    class Old:
+        async def answer(self, request: Request) -> Answer | None:
+            return None
+
+    server = _server()
+    with pytest.raises(TypeError, match="needs concerns\\(request\\) and async answer\\(request\\)"):
+        server.answerers = (*server.answerers, Old())
+
+
+async def test_a_journal_limit_of_zero_keeps_no_entries_and_answers():
+    """journal-limit 0 keeps nothing in memory; requests are still answered."""
+    server = _server(journal_limit=0)
+    async with running(server) as url, aiohttp.ClientSession() as http:
+        for _ in range(2):
+            async with http.post(url + "/v1.0/app/onlineMeetings", json={"subject": "x"}) as response:
+                assert response.status == 201
+    assert list(server.journal) == []

@@ -65,15 +65,13 @@ def main() -> int:
         trees = {"this tree": ROOT}
         if args.against:
             tree = work / "against"
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), args.against], check=True, capture_output=True
-            )
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--quiet", "--detach", str(tree), args.against], check=True)
             servers[args.against] = servers["this tree"]
             trees[args.against] = tree
         try:
             counts = {}
             for offset, (label, command) in enumerate(servers.items()):
-                counts[label] = _count(command, trees.get(label), args.port + offset, request_file, args.warmup, args.requests)
+                counts[label] = _count(command, trees.get(label), work, args.port + offset, request_file, args.warmup, args.requests)
                 print(
                     f"{label:>14}: {counts[label]:9,} instructions a request, bare aiohttp / it = {counts['bare aiohttp'] / counts[label]:.3f}",
                     flush=True,
@@ -81,6 +79,7 @@ def main() -> int:
         finally:
             if args.against:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / "against")], check=False)
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], check=False)
     return 0
 
 
@@ -115,16 +114,25 @@ def _answer_body(work: Path, port: int, request_file: Path) -> Path:
             path.write_bytes(response.read())
             return path
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        _stop(process, 30)
 
 
-def _count(command: list[str], tree: Path | None, port: int, request_file: Path, warmup: int, requests: int) -> int:
+def _stop(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop a server as a user would (SIGINT), and kill it if it will not go."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _count(command: list[str], tree: Path | None, work: Path, port: int, request_file: Path, warmup: int, requests: int) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
-    out = Path(tempfile.mkstemp(prefix="callgrind-")[1])
-    log = Path(tempfile.mkstemp(prefix="callgrind-log-")[1])  # a file, not a pipe: the request log would fill a pipe and stall the server
+    out = work / f"callgrind-{port}.out"
+    log = work / f"callgrind-{port}.log"  # a file, not a pipe: the request log would fill a pipe and stall the server
     valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
     with log.open("w") as stderr:
         process = subprocess.Popen(
@@ -136,12 +144,12 @@ def _count(command: list[str], tree: Path | None, port: int, request_file: Path,
         subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], check=True, capture_output=True)
         _load(port, request_file, requests)
         subprocess.run(["callgrind_control", "-i", "off", str(process.pid)], check=True, capture_output=True)
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=300)
-        errors = log.read_text(errors="replace")
-        out.unlink(missing_ok=True)
-        log.unlink(missing_ok=True)
+    except BaseException:
+        _stop(process, 60)
+        print(log.read_text(errors="replace")[-2000:], file=sys.stderr)  # why the server did not answer
+        raise
+    _stop(process, 300)
+    errors = log.read_text(errors="replace")
     found = re.search(r"refs:\s+([\d,]+)", errors)
     if found is None:
         raise SystemExit(f"no instruction count from callgrind:\n{errors[-2000:]}")

@@ -33,8 +33,10 @@ from .permissions import CALLER_WORDS, allows, applicable, describe, grants_for
 from .replay import Lookup
 from .tokens import Caller, TokenError, read_authorization
 
-# Remembered: an operation per (method, path); a verdict per (method, path, Authorization).
+# Remembered: an operation per (method, path); a verdict per (method, path, Authorization), for
+# Authorization headers up to MAX_REMEMBERED_TOKEN characters (so at most about 8 MB of them).
 MEMO = 1024
+MAX_REMEMBERED_TOKEN = 8 * 1024
 _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
     'client_id="00000003-0000-0000-c000-000000000000"'
@@ -103,6 +105,8 @@ class PermissionAnswerer:
         verdict = self._verdicts.get(key)
         if verdict is None or verdict.expires < time.time():
             verdict = self._judge(request, route, authorization)
+            if len(authorization) > MAX_REMEMBERED_TOKEN:  # a batch item's header comes from the body: any length
+                return verdict
             if len(self._verdicts) >= MEMO:
                 self._verdicts.pop(next(iter(self._verdicts)))
             self._verdicts[key] = verdict

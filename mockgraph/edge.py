@@ -23,7 +23,7 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
     """The request as a value, and the answer that refuses it where it cannot be worked on."""
     method, target, headers = http.method, http.raw_path, http.headers
     client_id = headers.get("client-request-id") or request_id
-    base_url = "http://" + (headers.get("Host") or http.host)  # `running` serves plain HTTP only; HTTP/1.0 may send no Host
+    base_url = "http://" + (headers.get("Host") or _local_address(http))  # `running` serves plain HTTP only
     refusal: Refusal | None = None
     if not target.startswith("/"):  # absolute-form (`GET http://host/x`) or `OPTIONS *`: not a Graph path
         refusal = (400, "The request target must be a path, such as /v1.0/me.")
@@ -44,6 +44,17 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
     # `_replace` costs more still; this runs on every request.
     request = tuple.__new__(Request, (method, target, headers, body, request_id, client_id, base_url))
     return request, (None if refusal is None else _refused(request, *refusal))
+
+
+def _local_address(http: web.BaseRequest) -> str:
+    """Where the client reached the mock, for a request with no Host (HTTP/1.0) or an empty one:
+    links in answers must lead back here. aiohttp's own `host` would give the machine's name, with
+    no port, or nothing."""
+    address = http.transport.get_extra_info("sockname") if http.transport is not None else None
+    if not address:
+        return http.host
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # Why a request is refused: the status, and the message of its Graph error.

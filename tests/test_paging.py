@@ -3,6 +3,7 @@ back to the mock (paging.py, wired into the fixtures' answerer)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import parse_qsl, urlsplit
 
@@ -374,3 +375,18 @@ class TestVerify:
             reason, message = _difference(fixture, reply, base)
             assert (reason, message.partition(":")[0]) == ("body", "body at /@odata.nextLink")
         assert _difference(fixture, _Reply(200, json.dumps(paging.rewrite_links(documented, base)).encode()), base) is None
+
+
+@pytest.mark.parametrize("host_header", ["", "Host: \r\n"])
+async def test_links_lead_back_to_the_mock_without_a_host_header(host_header):
+    """HTTP/1.0 sends no Host, and a Host may be empty: links then name the address the client reached."""
+    async with serve_fixtures(fixtures()) as base:
+        host, port = base.removeprefix("http://").rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(f"GET /v1.0/users?$top=3 HTTP/1.0\r\n{host_header}\r\n".encode())
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200")
+    assert json.loads(body)["@odata.nextLink"].startswith(f"{base}/v1.0/users?")

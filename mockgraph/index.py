@@ -135,16 +135,17 @@ class FixtureIndex:
 
     @property
     def header_names(self) -> tuple[str, ...]:
-        """The MATCHED_HEADERS some fixture documents: only those can change a match."""
-        documented = {token for route in self.routes for token in route.header_tokens if "=" not in token and ":" not in token}
-        return tuple(name for name in MATCHED_HEADERS if name in documented)
+        """The MATCHED_HEADERS some fixture documents: only those can change a match. Worked out
+        once, and again after an `add`."""
+        if self._header_names is None:
+            documented = {token for route in self.routes for token in route.header_tokens if "=" not in token and ":" not in token}
+            self._header_names = tuple(name for name in MATCHED_HEADERS if name in documented)
+        return self._header_names
 
     def matched_headers(self, headers: Mapping[str, str]) -> Headers:
         """What of a request's headers (a case-insensitive mapping, such as aiohttp's) the matcher
         weighs: the MATCHED_HEADERS that some fixture documents, as (lower-case name, value)."""
-        names = self._header_names
-        if names is None:
-            names = self._header_names = self.header_names
+        names = self.header_names
         if not names:  # the usual case: no fixture tells its examples apart by a header
             return ()
         return tuple((name, value) for name in names if (value := headers.get(name)) is not None)

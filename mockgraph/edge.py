@@ -9,8 +9,10 @@ arriving (an upstream's), cutting the connection where that stream breaks off.
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from aiohttp import web
+from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestPayloadError
 
 from .exchange import Answer, Request, StreamBroken, graph_error
@@ -29,16 +31,17 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
         refusal = (400, "The request target must be a path, such as /v1.0/me.")
     elif method not in KNOWN_METHODS:
         refusal = (405, f"The HTTP method {method!r} is not supported.")
-    elif http.content_length is not None and http.content_length > max_body_bytes:
-        refusal = _too_large(max_body_bytes)
     body = b""
-    if refusal is None and http.body_exists:
-        content = http.content
-        if content.is_eof() and content.exception() is None:  # the usual case: the body came whole with the head
-            body = content.read_nowait()
-            if len(body) > max_body_bytes:  # chunked, with no length to refuse it by
-                body, refusal = b"", _too_large(max_body_bytes)
-        else:
+    if refusal is None:
+        arrived = _arrived(http.content)
+        if arrived is not None:  # the usual case: the body came whole with the head
+            if len(arrived) > max_body_bytes:  # chunked, with no length to refuse it by
+                refusal = _too_large(max_body_bytes)
+            else:
+                body = arrived
+        elif (length := http.content_length) is not None and length > max_body_bytes:
+            refusal = _too_large(max_body_bytes)  # refused before it is read
+        elif http.body_exists:
             body, refusal = await _read_body(http, max_body_bytes)
     # Made once, with tuple.__new__: the NamedTuple's own __new__ is a Python function, and a
     # `_replace` costs more still; this runs on every request.
@@ -55,6 +58,34 @@ def _local_address(http: web.BaseRequest) -> str:
         return http.host
     host, port = address[0], address[1]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _arrived(content: StreamReader) -> bytes | None:
+    """The body, if it came whole with the head and is small; None where it must be read.
+
+    Looks into aiohttp's buffer instead of calling `read_nowait()`: that would also resume the
+    connection's reading, which was never paused for a body under the stream's low-water mark (it
+    pauses above twice that), and the resumption costs eight Python calls, about a tenth of a
+    replayed request (BENCHMARKS.md). Every attribute is checked, and any that an aiohttp version
+    lacks or shapes differently sends the body down the public path; the bytes stay in the buffer,
+    which aiohttp drops with the request.
+    """
+    if type(content) is not StreamReader:  # no body (EmptyStreamReader), or a reader of another kind
+        return None
+    try:
+        whole = (
+            content._eof
+            and content._exception is None
+            and not content._buffer_offset
+            and content._size < content._low_water
+            and not content._protocol._reading_paused
+        )
+        chunks = content._buffer
+    except AttributeError:  # an aiohttp whose reader is built otherwise
+        return None
+    if not whole or type(chunks) is not deque or sum(map(len, chunks)) != content._size:
+        return None
+    return b"".join(chunks) if len(chunks) != 1 else chunks[0]
 
 
 # Why a request is refused: the status, and the message of its Graph error.

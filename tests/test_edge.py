@@ -229,3 +229,23 @@ async def test_a_recorder_that_fails_never_corrupts_the_answer(tmp_path):
                     assert await response.read() == body
     finally:
         await runner.cleanup()
+
+
+async def test_pipelined_requests_with_bodies_each_get_their_own_answer():
+    """Requests sent back to back on one connection, in one write: a small body (taken from aiohttp's
+    buffer as it came), a chunked one and one over the buffer's low-water mark (read the public
+    way) each reach the road whole, and the connection serves the next one after each."""
+    server = _server(max_body_bytes=1 << 20)
+    small = json.dumps({"subject": "x"}).encode()
+    large = json.dumps({"subject": "x" * 300_000}).encode()
+    chunked = f"POST {SEED} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunked_body = f"{len(small):x}\r\n".encode() + small + b"\r\n0\r\n\r\n"
+
+    def keep_alive(body: bytes) -> bytes:
+        return post(body, "Content-Type: application/json").replace(b"Connection: close", b"Connection: keep-alive")
+
+    data = keep_alive(small) + keep_alive(large) + chunked.encode() + chunked_body + keep_alive(b"{}") + post(small)
+    async with serving(server) as address:
+        reply = await exchange(address, data, timeout=10)
+    assert reply.count(b"HTTP/1.1 201 Created") == 5
+    assert [entry.body for entry in server.journal] == [json.loads(b) for b in (small, large, small, b"{}", small)]

@@ -120,6 +120,20 @@ class TestJournal:
         assert len(ids) == 3
         assert [len(e["findings"]) for e in entries] == [4, 4, 4]
 
+    async def test_bodies_of_one_length_keep_their_own_answers(self, serve, http):
+        """The memo finds a request by its head and body length, then compares the body: bodies of the
+        same length to the same target, more of them than it keeps a head, each keep their own
+        findings, however often and in whatever order they come back."""
+        base = await serve()
+        conforming = [repaired_seed(subject=f"s{i:03d}") for i in range(20)]
+        breaking = [repaired_seed(subject=f"s{i:03d}", isBroadcast="ye") for i in range(20)]  # "ye" is as long as true
+        assert len({len(json.dumps(p)) for p in conforming + breaking}) == 1  # one head for all forty bodies
+        sent = [(p, "0 errors") for p in conforming] + [(p, "1 error") for p in breaking]
+        for payload, expected in [*sent, *reversed(sent), *sent[::3]]:
+            body = json.dumps(payload).encode()
+            async with http.post(base + SEED_PATH, data=body, headers={"Content-Type": "application/json"}) as response:
+                assert response.headers["mockgraph-contract"] == expected, payload["subject"]
+
     async def test_journal_is_bounded(self, serve, http):
         """The in-memory journal keeps the newest requests up to its limit."""
         base = await serve(journal_limit=2)

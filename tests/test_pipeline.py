@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import aiohttp
 import pytest
 
 from mockgraph.config import Settings
-from mockgraph.exchange import Answer, Request, graph_error
+from mockgraph.exchange import Answer, Request, RequestIds, graph_error
 from mockgraph.index import FixtureIndex
 from mockgraph.server import create_server, running
 from support import make_fixture
@@ -173,3 +175,14 @@ async def test_a_journal_limit_of_zero_keeps_no_entries_and_answers():
             async with http.post(url + "/v1.0/app/onlineMeetings", json={"subject": "x"}) as response:
                 assert response.status == 201
     assert list(server.journal) == []
+
+
+def test_request_ids_are_distinct_guids_past_a_block_of_the_table():
+    """Ids come from a per-server prefix and a counter whose last three digits are a table: they stay
+    distinct and well-formed across the table's end, and two servers do not share them."""
+    first, second = RequestIds(), RequestIds()
+    ids = [first.next() for _ in range(3 * 4096 + 5)]
+    assert len(set(ids)) == len(ids)
+    assert all(str(uuid.UUID(i)) == i and uuid.UUID(i).version == 4 for i in ids)
+    assert [int(i[-12:], 16) for i in ids] == list(range(len(ids)))
+    assert second.next() not in ids

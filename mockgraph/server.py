@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -50,6 +50,9 @@ from .stubs import StubAnswerer
 
 log = logging.getLogger("mockgraph")
 
+# The road as the server walks it: each answerer's `concerns` and `answer`.
+Steps = tuple[tuple[Callable[[Request], bool], Callable[[Request], Awaitable[Answer | Pass | None]]], ...]
+
 
 class MockServer:
     """The road and what it keeps (journal, fixtures); `running` serves it on aiohttp's low-level
@@ -74,6 +77,8 @@ class MockServer:
         self.state = StateAnswerer(self._fixtures, settings.state_limit) if settings.stateful else None
         # The road, in order; the miss answers whatever the others pass.
         self._road: tuple[Answerer, ...] = ()
+        self._steps: Steps = ()  # the road's methods, looked up once (see `answerers`)
+        self._steps_after_batch: Steps = ()
         self.answerers = (
             AdminAnswerer(self.journal, index, self.stubs, redactor, settings.host, self.state),
             self._batch,
@@ -87,7 +92,7 @@ class MockServer:
     async def dispatch(self, http: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
         request, refusal = await edge.read_request(http, self._ids.next(), self.settings.max_body_bytes)
-        answer = refusal or await self._ask(request, self._road)
+        answer = refusal or await self._ask(request, self._steps)
         if answer.stream is None:
             response: web.StreamResponse = edge.respond(request, answer)  # sent by aiohttp, next
         else:  # an upstream's answer, sent as it arrives; journaled with what its recording was and found
@@ -111,23 +116,26 @@ class MockServer:
             if not callable(getattr(answerer, "concerns", None)) or not callable(getattr(answerer, "answer", None)):
                 raise TypeError(f"{answerer!r} is not an answerer: it needs concerns(request) and async answer(request)")
         self._road = tuple(road)
+        # Bound once here rather than looked up on every request: ten lookups a request otherwise.
+        self._steps = tuple((answerer.concerns, answerer.answer) for answerer in self._road)
+        after = self._road.index(self._batch) + 1 if self._batch in self._road else 0
+        self._steps_after_batch = self._steps[after:]
 
     async def answer(self, request: Request) -> Answer:
         """The first answer of the road; a bug of ours is still answered in Graph's shape, and logged."""
-        return await self._ask(request, self._road)
+        return await self._ask(request, self._steps)
 
     async def _after_batch(self, request: Request) -> Answer:
         """A batch item's answer: the road after the batch, the same as for a direct call."""
-        road = self._road
-        return await self._ask(request, road[road.index(self._batch) + 1 :])
+        return await self._ask(request, self._steps_after_batch)
 
-    async def _ask(self, request: Request, road: Sequence[Answerer]) -> Answer:
+    async def _ask(self, request: Request, steps: Steps) -> Answer:
         try:
             notes: tuple[Finding, ...] = ()  # from answerers that let the request by
-            for answerer in road:
-                if not answerer.concerns(request):
+            for concerns, answer_of in steps:
+                if not concerns(request):
                     continue
-                answer = await answerer.answer(request)
+                answer = await answer_of(request)
                 if answer is None:
                     continue
                 if not isinstance(answer, Pass):

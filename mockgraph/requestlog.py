@@ -23,26 +23,32 @@ FLUSH_SECONDS = 0.2
 # Lines held back at most, in count and in bytes of their targets (a longer one is flushed at once).
 MAX_LINES = 500
 MAX_BYTES = 64 * 1024
-# Redacted targets remembered, each at most MAX_TARGET_CHARS long (so at most 1 MB of keys and as
-# much of values); a longer one (a batch item's url can be as long as a body) is redacted each time.
-MAX_TARGETS = 1024
+# Lines as far as their time (`POST /v1.0/me -> 200 fixture.json [1 error] `) remembered for their
+# targets' sake, redacted; only for targets of at most MAX_TARGET_CHARS (a batch item's url can be as
+# long as a body), so at most 1,024 x (2 x 1 KB of targets + a fixture's name).
+MAX_HEADS = 1024
 MAX_TARGET_CHARS = 1024
 
-# method, target, status, fixture, who answered, contract summary, seconds
-_Noted = tuple[str, str, int, "str | None", str, "str | None", float]
+# method, target, status, fixture, who answered, contract summary: all a line shows but its time
+_Head = tuple[str, str, int, "str | None", str, "str | None"]
+# A time as shown, for times under 100 ms by tenths of a millisecond: formatting a float costs
+# 2,500 instructions, as much as the rest of a line.
+_TIMES = [f"{tenths // 10}.{tenths % 10} ms" for tenths in range(1000)]
 
 
 class RequestLog:
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor  # a target may carry a secret in its query
-        self._noted: list[_Noted] = []
-        self._targets: dict[str, str] = {}  # target: as shown
+        self._noted: list[tuple[_Head, float]] = []
+        self._heads: dict[_Head, str] = {}  # head: as shown, redacted
         self._bytes = 0
         self._timer: asyncio.TimerHandle | None = None
 
     def note(self, request: Request, answer: Answer, seconds: float) -> None:
         target = request.target
-        self._noted.append((request.method, target, answer.status, answer.fixture, answer.by, answer.headers.get(CONTRACT_HEADER), seconds))
+        self._noted.append(
+            ((request.method, target, answer.status, answer.fixture, answer.by, answer.headers.get(CONTRACT_HEADER)), seconds)
+        )
         self._bytes += len(target)
         if len(self._noted) >= MAX_LINES or self._bytes >= MAX_BYTES:
             self.flush()
@@ -55,19 +61,22 @@ class RequestLog:
             self._timer = None
         noted, self._noted, self._bytes = self._noted, [], 0
         if noted and requests_log.isEnabledFor(logging.INFO):
-            shown = self._targets
-            lines = [
-                f"{method} {shown.get(target) or self._shown(target)} -> {status} "
-                f"{fixture or ('forwarded' if by == 'upstream' else '-')}{f' [{contract}]' if contract else ''} {seconds * 1000:.1f} ms"
-                for method, target, status, fixture, by, contract, seconds in noted
-            ]  # one comprehension, not a call a line: this is every request's cost, deferred
+            heads, times = self._heads, _TIMES
+            lines = []  # every request's cost, deferred: one remembered head and one listed time a line
+            for head, seconds in noted:
+                tenths = int(seconds * 10_000 + 0.5)
+                time = times[tenths] if tenths < 1000 else f"{seconds * 1000:.1f} ms"
+                lines.append((heads.get(head) or self._shown(head)) + time)
             requests_log.info("\n".join(lines))
 
-    def _shown(self, target: str) -> str:
-        """The target redacted; remembered, as a suite sends the same targets over and over."""
-        shown = self._redactor.text(target)
+    def _shown(self, head: _Head) -> str:
+        """A line as far as its time, its target redacted; remembered, as a suite sends the same
+        requests over and over."""
+        method, target, status, fixture, by, contract = head
+        answered = fixture or ("forwarded" if by == "upstream" else "-")
+        shown = f"{method} {self._redactor.text(target)} -> {status} {answered}{f' [{contract}]' if contract else ''} "
         if len(target) <= MAX_TARGET_CHARS:
-            if len(self._targets) >= MAX_TARGETS:
-                self._targets.pop(next(iter(self._targets)))
-            self._targets[target] = shown
+            if len(self._heads) >= MAX_HEADS:
+                self._heads.pop(next(iter(self._heads)))
+            self._heads[head] = shown
         return shown

@@ -21,8 +21,11 @@ from .index import KNOWN_METHODS
 log = logging.getLogger("mockgraph")
 
 
-async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) -> tuple[Request, Answer | None]:
-    """The request as a value, and the answer that refuses it where it cannot be worked on."""
+def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) -> tuple[Request, Answer | None]:
+    """The request as a value, and the answer that refuses it where it cannot be worked on. A body
+    still arriving is not waited for here: the request comes without it, with `ARRIVING` as its
+    answer, and `read_body` finishes it. Most bodies come whole with the head, and awaiting this
+    as a coroutine would cost every request."""
     method, target, headers = http.method, http.raw_path, http.headers
     client_id = headers.get("client-request-id") or request_id
     base_url = "http://" + (headers.get("Host") or _local_address(http))  # `running` serves plain HTTP only
@@ -41,11 +44,18 @@ async def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: i
                 body = arrived
         elif (length := http.content_length) is not None and length > max_body_bytes:
             refusal = _too_large(max_body_bytes)  # refused before it is read
-        elif http.body_exists:
-            body, refusal = await _read_body(http, max_body_bytes)
-    # Made once, with tuple.__new__: the NamedTuple's own __new__ is a Python function, and a
-    # `_replace` costs more still; this runs on every request.
+    # Made with tuple.__new__: the NamedTuple's own __new__ is a Python function, and this runs on
+    # every request.
     request = tuple.__new__(Request, (method, target, headers, body, request_id, client_id, base_url))
+    if refusal is None and not body and http.body_exists:
+        return request, ARRIVING
+    return request, (None if refusal is None else _refused(request, *refusal))
+
+
+async def read_body(http: web.BaseRequest, request: Request, max_body_bytes: int) -> tuple[Request, Answer | None]:
+    """`request` with its body, read as it arrives, or with the answer that refuses it."""
+    body, refusal = await _read_body(http, max_body_bytes)
+    request = request._replace(body=body)
     return request, (None if refusal is None else _refused(request, *refusal))
 
 
@@ -127,6 +137,9 @@ def _refused(request: Request, status: int, message: str) -> Answer:
     code = "RequestEntityTooLarge" if status == 413 else "BadRequest"
     return graph_error(request, status, code, message)._replace(by="refused")
 
+
+# What `read_request` answers for a request whose body is still arriving: never sent, nor journaled.
+ARRIVING = Answer(0, {}, error="The request body is still arriving.")
 
 # Journaled for a request whose client hung up before sending its whole body; never sent, as
 # nobody is there to read it. 499 is the status proxies log for it (nginx's "client closed request").

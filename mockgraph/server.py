@@ -91,7 +91,9 @@ class MockServer:
 
     async def dispatch(self, http: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
-        request, refusal = await edge.read_request(http, self._ids.next(), self.settings.max_body_bytes)
+        request, refusal = edge.read_request(http, self._ids.next(), self.settings.max_body_bytes)
+        if refusal is edge.ARRIVING:  # a body that did not come whole with the head
+            request, refusal = await edge.read_body(http, request, self.settings.max_body_bytes)
         answer = refusal or await self._ask(request, self._steps)
         if answer.stream is None:
             response: web.StreamResponse = edge.respond(request, answer)  # sent by aiohttp, next
@@ -100,9 +102,11 @@ class MockServer:
             answer = answer.settled()
         if not request.target.startswith(ADMIN_PREFIX):
             seconds = time.perf_counter() - started
-            for done in ((request, answer), *answer.parts):  # a batch's items are journaled one by one
-                self.journal.record(*done)
-                self._request_log.note(*done, seconds)
+            self.journal.record(request, answer)
+            self._request_log.note(request, answer, seconds)
+            for item, item_answer in answer.parts:  # a batch's items are journaled one by one, after it
+                self.journal.record(item, item_answer)
+                self._request_log.note(item, item_answer, seconds)
         return response
 
     @property

@@ -16,7 +16,7 @@ fixtures they can concern is learnt once, on a fixture's first answer: a plain r
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from . import paging
 from .config import Settings
@@ -32,14 +32,14 @@ from .recorder import RECORDED_KIND
 from .redact import Redactor
 
 # Identical requests are answered from memory: how many answers, for bodies up to what size
-# (so at most 1,024 x 64 KB of remembered request bodies, plus the answers, which are shared), and
-# how many bodies of one length are remembered for one request head (see `FixtureAnswerer.answer`).
+# (so at most 1,024 x 64 KB of remembered request bodies, plus the answers, which are shared).
 MEMO_ANSWERS = 1024
 MEMO_BODY_BYTES = 64 * 1024
-MEMO_BODIES_A_HEAD = 16
-# A request's head as the memo knows it: method, target, Content-Type, Prefer, the headers that tell
-# examples apart, and the body's length.
+# A request's head as the memo knows it: method, target, Content-Type, Prefer, the headers that
+# tell examples apart, and the body's length. It holds the one body remembered for that head and its
+# answer, or, once there are several, a dict of them by body.
 MemoHead = tuple[str, str, str, str, Headers, int]
+Remembered: TypeAlias = "tuple[bytes, Answer] | dict[bytes, Answer]"
 # Route matches remembered where the body cannot change them (see `Match.unique`).
 MEMO_MATCHES = 1024
 # Contract checkers (one a fixture, each with its shape caches and compiled decoder) kept at most.
@@ -117,7 +117,7 @@ class FixtureAnswerer:
         # server of 10,000 fixtures answers from a few, and its start is the time to its first answer.
         self._prepared: dict[str, tuple[PreparedResponse, paging.Shape]] = {}
         self._checkers: dict[str, ContractChecker | None] = {}  # made on first use; one a fixture
-        self._answers: dict[MemoHead, list[tuple[bytes, Answer]]] = {}  # see `answer`
+        self._answers: dict[MemoHead, Remembered] = {}  # see `answer`
         self._remembered = 0  # answers in `_answers`, at most MEMO_ANSWERS
         self._matches: dict[tuple[str, str, str], Route] = {}  # (method, target, Prefer)
         self._clean: dict[tuple[str, bool], Answer] = {}  # by (fixture, checked): see `_answer_for`
@@ -135,12 +135,16 @@ class FixtureAnswerer:
         content_type, prefer = headers.get("Content-Type", ""), headers.get("Prefer", "")
         matched = self.lookup.index.matched_headers(headers) if self._weighs_headers else ()  # those that tell examples apart
         # An identical request is found by its head and its body's length, then its body compared
-        # whole: hashing the body, as a key holding it would, costs about 3 instructions a byte
-        # (siphash), 5,000 for a 1.7 KB payload; comparing it costs a tenth of that.
+        # whole. Hashing the body, as a key holding it would, costs 3 instructions a byte (siphash):
+        # 5,000 for the seed's 1.7 KB. Only a head with several bodies remembered hashes them.
         body = request.body
         head = (request.method, request.target, content_type, prefer, matched, len(body))
-        for seen, answer in self._answers.get(head, ()):
-            if seen == body:
+        remembered = self._answers.get(head)
+        if remembered is not None:
+            if isinstance(remembered, tuple):
+                if remembered[0] == body:
+                    return remembered[1]
+            elif (answer := remembered.get(body)) is not None:
                 return answer
         inspected = self._inspect(request, content_type, prefer, matched)
         if not isinstance(inspected, Inspected):
@@ -208,21 +212,25 @@ class FixtureAnswerer:
 
     def _remember(self, head: MemoHead, body: bytes, answer: Answer) -> None:
         """Keep an answer for the next identical request; bounded in count and body size. The
-        oldest answer goes first, by head: those of the head remembered first, oldest first."""
+        oldest goes first: of the head remembered first, its oldest body."""
         if len(body) > MEMO_BODY_BYTES:
             return
+        answers = self._answers
         if self._remembered >= MEMO_ANSWERS:
-            oldest = next(iter(self._answers))
-            bodies = self._answers[oldest]
-            del bodies[0]
-            if not bodies:
-                del self._answers[oldest]
+            oldest = next(iter(answers))
+            bodies = answers[oldest]
+            if isinstance(bodies, tuple) or len(bodies) == 1:
+                del answers[oldest]
+            else:
+                del bodies[next(iter(bodies))]
             self._remembered -= 1
-        bodies = self._answers.setdefault(head, [])
-        if len(bodies) >= MEMO_BODIES_A_HEAD:
-            del bodies[0]
-            self._remembered -= 1
-        bodies.append((body, answer))
+        remembered = answers.get(head)
+        if remembered is None:
+            answers[head] = (body, answer)
+        elif isinstance(remembered, tuple):
+            answers[head] = {remembered[0]: remembered[1], body: answer}
+        else:
+            remembered[body] = answer
         self._remembered += 1
 
     def _paged(self, request: Request, route: Route, shape: paging.Shape, answer: Answer) -> Answer | None:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from .admin import PREFIX as ADMIN_PREFIX
 from .config import Settings
-from .exchange import Answer, Answerer, Pass, Request, graph_error
+from .exchange import AUTHORIZATION, Answer, Answerer, Pass, Request, graph_error
 from .index import Match, Route
 from .models import Finding
 from .paths import segments, split_version
@@ -71,7 +71,7 @@ class PermissionAnswerer:
 
     def concerns(self, request: Request) -> bool:
         # In report mode, a request with no token at all is not under permission test.
-        return self.enforce or "Authorization" in request.headers
+        return self.enforce or AUTHORIZATION in request.headers
 
     async def answer(self, request: Request) -> Answer | Pass | None:
         authorization = request.headers.get("Authorization")

@@ -11,13 +11,18 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.hdrs import HOST
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestPayloadError
+from multidict import istr
 
 from .exchange import Answer, Request, StreamBroken, graph_error
 from .index import KNOWN_METHODS
 
 log = logging.getLogger("mockgraph")
+
+# Header names looked up on every request are `istr`s (see exchange.py).
+CLIENT_REQUEST_ID = istr("client-request-id")
 
 
 def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) -> tuple[Request, Answer | None]:
@@ -26,8 +31,8 @@ def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) ->
     answer, and `read_body` finishes it. Most bodies come whole with the head, and awaiting this
     as a coroutine would cost every request."""
     method, target, headers = http.method, http.raw_path, http.headers
-    client_id = headers.get("client-request-id") or request_id
-    base_url = "http://" + (headers.get("Host") or _local_address(http))  # `running` serves plain HTTP only
+    client_id = headers.get(CLIENT_REQUEST_ID) or request_id
+    base_url = "http://" + (headers.get(HOST) or _local_address(http))  # `running` serves plain HTTP only
     refusal: Refusal | None = None
     if not target.startswith("/"):  # absolute-form (`GET http://host/x`) or `OPTIONS *`: not a Graph path
         refusal = (400, "The request target must be a path, such as /v1.0/me.")

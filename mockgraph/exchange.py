@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, Protocol
 
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDictProxy, istr
 
 from .models import Finding
 
@@ -27,6 +27,13 @@ SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection",
 # The header of an answer checked against a contract that sums up the findings: `0 errors`, `2
 # errors, 1 info`, or `unchecked` where the fixture documents no contract.
 CONTRACT_HEADER = "mockgraph-contract"
+
+
+# Header names as `istr`s, for lookups on every request: a case-insensitive lookup by a plain str
+# folds its case first, 500 instructions a lookup more.
+AUTHORIZATION = istr("Authorization")
+CONTENT_TYPE = istr("Content-Type")
+PREFER = istr("Prefer")
 
 
 class Request(NamedTuple):

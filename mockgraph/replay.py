@@ -22,7 +22,7 @@ from . import paging
 from .config import Settings
 from .differ import ContractChecker, checker_for
 from .errors import BodyError
-from .exchange import CONTRACT_HEADER, SERVER_HEADERS, Answer, Request, graph_error
+from .exchange import CONTENT_TYPE, CONTRACT_HEADER, PREFER, SERVER_HEADERS, Answer, Request, graph_error
 from .fastcheck import FastDecoders
 from .index import FixtureIndex, Incoming, Match, Miss, Route, Unchosen, choose_example
 from .journal import contract_summary, finding_to_json
@@ -132,7 +132,7 @@ class FixtureAnswerer:
 
     async def answer(self, request: Request) -> Answer | None:
         headers = request.headers
-        content_type, prefer = headers.get("Content-Type", ""), headers.get("Prefer", "")
+        content_type, prefer = headers.get(CONTENT_TYPE, ""), headers.get(PREFER, "")
         matched = self.lookup.index.matched_headers(headers) if self._weighs_headers else ()  # those that tell examples apart
         # An identical request is found by its head and its body's length, then its body compared
         # whole. Hashing the body, as a key holding it would, costs 3 instructions a byte (siphash):

@@ -21,8 +21,9 @@ from .index import KNOWN_METHODS
 
 log = logging.getLogger("mockgraph")
 
-# Header names looked up on every request are `istr`s (see exchange.py).
+# Header names looked up or sent on every request are `istr`s (see exchange.py).
 CLIENT_REQUEST_ID = istr("client-request-id")
+REQUEST_ID = istr("request-id")
 
 
 def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) -> tuple[Request, Answer | None]:
@@ -153,7 +154,7 @@ CLIENT_CLOSED = Answer(499, {}, error="The client closed the connection before i
 def respond(request: Request, answer: Answer) -> web.Response:
     """An answer with its body at hand as aiohttp's response, which aiohttp sends."""
     # `Request.ids`, written out: this runs on every request, and the property would build a dict more.
-    headers = {**answer.headers, "request-id": request.request_id, "client-request-id": request.client_request_id}
+    headers = {**answer.headers, REQUEST_ID: request.request_id, CLIENT_REQUEST_ID: request.client_request_id}
     return web.Response(status=answer.status, headers=headers, body=answer.body)
 
 

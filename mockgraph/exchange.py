@@ -25,8 +25,9 @@ from .models import Finding
 SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "request-id", "client-request-id"})
 
 # The header of an answer checked against a contract that sums up the findings: `0 errors`, `2
-# errors, 1 info`, or `unchecked` where the fixture documents no contract.
-CONTRACT_HEADER = "mockgraph-contract"
+# errors, 1 info`, or `unchecked` where the fixture documents no contract. An istr, like every name
+# of a prepared answer (replay.py).
+CONTRACT_HEADER = istr("mockgraph-contract")
 
 
 # Header names as `istr`s, for lookups on every request: a case-insensitive lookup by a plain str

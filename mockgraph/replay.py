@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple, TypeAlias
 
+from multidict import istr
+
 from . import paging
 from .config import Settings
 from .differ import ContractChecker, checker_for
@@ -54,10 +56,11 @@ class PreparedResponse(NamedTuple):
 
 def prepare_response(response: FixtureResponse) -> PreparedResponse:
     """A fixture's response as the bytes it is sent as, rendered once."""
-    headers = {name: value for name, value in response.headers if name.lower() not in SERVER_HEADERS}
+    # istr names: aiohttp takes them into its headers without folding their case, on every answer.
+    headers: dict[str, str] = {istr(name): value for name, value in response.headers if name.lower() not in SERVER_HEADERS}
     body = encode_body(response.body)
     if response.body.is_json and not any(name.lower() == "content-type" for name in headers):
-        headers["Content-Type"] = "application/json"
+        headers[CONTENT_TYPE] = "application/json"
     return PreparedResponse(response.status, headers, body)
 
 

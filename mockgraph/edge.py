@@ -31,7 +31,13 @@ def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) ->
     still arriving is not waited for here: the request comes without it, with `ARRIVING` as its
     answer, and `read_body` finishes it. Most bodies come whole with the head, and awaiting this
     as a coroutine would cost every request."""
-    method, target, headers = http.method, http.raw_path, http.headers
+    # aiohttp's parsed message, read directly: the request's properties for it cost a Python call
+    # each on every request (BENCHMARKS.md). An aiohttp without it takes the public way.
+    message = getattr(http, "_message", None)
+    if message is not None:
+        method, target, headers = message.method, message.path, message.headers
+    else:
+        method, target, headers = http.method, http.raw_path, http.headers
     client_id = headers.get(CLIENT_REQUEST_ID) or request_id
     base_url = "http://" + (headers.get(HOST) or _local_address(http))  # `running` serves plain HTTP only
     refusal: Refusal | None = None
@@ -41,7 +47,7 @@ def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) ->
         refusal = (405, f"The HTTP method {method!r} is not supported.")
     body = b""
     if refusal is None:
-        arrived = _arrived(http.content)
+        arrived = _arrived(getattr(http, "_payload", None))
         if arrived is not None:  # the usual case: the body came whole with the head
             if len(arrived) > max_body_bytes:  # chunked, with no length to refuse it by
                 refusal = _too_large(max_body_bytes)
@@ -75,7 +81,7 @@ def _local_address(http: web.BaseRequest) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _arrived(content: StreamReader) -> bytes | None:
+def _arrived(content: StreamReader | None) -> bytes | None:
     """The body, if it came whole with the head and is small; None where it must be read.
 
     Looks into aiohttp's buffer instead of calling `read_nowait()`: that would also resume the
@@ -84,7 +90,7 @@ def _arrived(content: StreamReader) -> bytes | None:
     request (BENCHMARKS.md). An attribute that an aiohttp version lacks sends the body down the
     public path. The bytes stay in the buffer, which aiohttp drops with the request.
     """
-    if type(content) is not StreamReader:  # no body (EmptyStreamReader), or a reader of another kind
+    if type(content) is not StreamReader:  # no body (EmptyStreamReader), a reader of another kind, or none found
         return None
     try:
         if (

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import FIXTURES_DIR, SEED_FIXTURE, repaired_seed
+from support import FIXTURES_DIR, SEED_FIXTURE, make_fixture, repaired_seed
 
 from mockgraph.differ import ContractChecker, ContractNode, checker_for
 from mockgraph.errors import BodyError
@@ -270,3 +270,19 @@ def test_a_decoder_that_refuses_now_and_then_never_rests() -> None:
     for _ in range(5):
         assert not any(decoders.proves("seed", checker, violating) for _ in range(MISSES_TO_REST - 1))
         assert decoders.proves("seed", checker, conforming)
+
+
+@pytest.mark.parametrize(("levels", "accepted"), [(10, True), (70, False)])
+def test_a_place_that_takes_any_value_keeps_the_gates_depth_scan(levels: int, accepted: bool) -> None:
+    """The decoder leaves out the gate's scan for deep bodies only where its types bound the
+    nesting. A documented null takes any value, so there a body nested deeper than the gate allows
+    must still be refused, and one within it proven clean."""
+    checker = checker_for(make_fixture(body={"subject": "x", "extra": None}))
+    assert checker is not None
+    body = b'{"subject": "x", "extra": ' + b"[" * levels + b"]" * levels + b"}"
+    if accepted:
+        assert checker.check(parse_json_body(body)) == ()
+    else:
+        with pytest.raises(BodyError):
+            parse_json_body(body)
+    assert FastDecoder(checker).accepts(body) is accepted

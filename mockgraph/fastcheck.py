@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 
 from .differ import ContractChecker, ContractNode, format_pattern
-from .jsonbody import MAX_DEPTH, json_depth, may_hold_surrogate, openers
+from .jsonbody import MAX_DEPTH, may_hold_surrogate, nests_too_deep
 from .models import type_key
 
 MAX_STRUCTS = 2000  # Structs one contract compiles to, at most
@@ -71,7 +71,7 @@ class FastDecoder:
 
     def accepts(self, body: bytes) -> bool:
         """True only where the body passes the JSON gate and its payload has no findings; False says nothing."""
-        if self._takes_any and len(body.translate(None, openers)) > MAX_DEPTH and json_depth(body) > MAX_DEPTH:
+        if self._takes_any and nests_too_deep(body):
             return False
         if may_hold_surrogate(body):
             return False

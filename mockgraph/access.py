@@ -74,7 +74,7 @@ class PermissionAnswerer:
         return self.enforce or AUTHORIZATION in request.headers
 
     async def answer(self, request: Request) -> Answer | Pass | None:
-        authorization = request.headers.get("Authorization")
+        authorization = request.headers.get(AUTHORIZATION)
         if request.target.startswith(ADMIN_PREFIX):
             return None
         route = self._route(request)

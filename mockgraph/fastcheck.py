@@ -150,8 +150,8 @@ class FastDecoders:
     def proves(self, name: str, checker: ContractChecker, body: bytes) -> bool:
         """Whether the fixture's decoder proves the body has no findings; False says nothing. A
         decoder resting after refusals in a row refuses untried (see the module's notes)."""
-        decoder = self._decoders.get(name)
-        if decoder is None or decoder.checker is not checker:  # not inline: this runs for every body
+        decoder = self._decoders.get(name)  # `get` only when it must make one: this runs for every body
+        if decoder is None or decoder.checker is not checker:
             decoder = self.get(name, checker)
         if decoder.resting:
             decoder.resting -= 1

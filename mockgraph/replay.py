@@ -169,8 +169,8 @@ class FixtureAnswerer:
         cannot be read, an example that cannot be chosen, contract errors in strict mode); None
         where no fixture matches. Stubs use it to check what they stand in for."""
         headers = request.headers
-        prefer = headers.get("Prefer", "")
-        return self._inspect(request, headers.get("Content-Type", ""), prefer, self.lookup.index.matched_headers(headers))
+        prefer = headers.get(PREFER, "")
+        return self._inspect(request, headers.get(CONTENT_TYPE, ""), prefer, self.lookup.index.matched_headers(headers))
 
     def _inspect(self, request: Request, content_type: str, prefer: str, matched: Headers) -> Inspected | Answer | None:
         payload = None

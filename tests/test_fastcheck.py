@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from support import FIXTURES_DIR, SEED_FIXTURE, make_fixture, repaired_seed
 
-from mockgraph.differ import ContractChecker, ContractNode, checker_for
+from mockgraph.differ import ContractChecker, ContractNode, checker_for, has_format
 from mockgraph.errors import BodyError
 from mockgraph.fastcheck import FastDecoder, FastDecoders
 from mockgraph.fixturefile import load_fixture
@@ -38,7 +38,25 @@ _FORMAT_VALUES = {
     "guid": ("2b8d7bf0-2f8e-4c1c-9d5a-9f1b2c3d4e5f",),
     "url": ("https://example.com/x", "http://a.b/c?d#e"),
 }
-_BROKEN_FORMATS = ("tomorrow", "2024-05-01T10:00:00", "2024-13", "not a url", "", "P", "2024-05-01T10:00:00z")
+# Refused by the differ, all but the last two, which it takes. Some are what a faster check could
+# get wrong: msgspec's own date-time type takes "t", "z", a space and "+0200"; the fast path joins
+# skeletons with NUL; the differ's "\d" takes any digit, "$" a final newline.
+_BROKEN_FORMATS = (
+    "tomorrow",
+    "2024-05-01T10:00:00",
+    "2024-13",
+    "not a url",
+    "",
+    "P",
+    "2024-05-01T10:00:00z",
+    "2024-05-01t10:00:00Z",
+    "2024-05-01 10:00:00Z",
+    "2024-05-01T10:00:00+0200",
+    "2024-05-01T10:00:00Z\x002024-05-01T10:00:00Z",
+    "2b8d7bf0-2f8e-4c1c-9d5a-9f1b2c3d4e5g",
+    "2024-05-01T10:00:00Z\n",
+    "\u0662\u0660\u0662\u0664-05-01",
+)
 
 
 def _bundled() -> list[tuple[str, Path]]:
@@ -286,3 +304,84 @@ def test_a_place_that_takes_any_value_keeps_the_gates_depth_scan(levels: int, ac
         with pytest.raises(BodyError):
             parse_json_body(body)
     assert FastDecoder(checker).accepts(body) is accepted
+
+
+# Each format checked by skeleton, and the characters its pattern must treat alike.
+_ALIKE = {form: string.digits for form in ("datetimeoffset", "datetime", "date", "timeofday", "duration")} | {"guid": string.hexdigits}
+_SAMPLES = (
+    [value for values in _FORMAT_VALUES.values() for value in values]
+    + list(_BROKEN_FORMATS)
+    + ["0000-00-00", "99:99", "P9Y9M9DT9H", "12345678-1234-1234-1234-1234567890ab"]
+)
+
+
+@pytest.mark.parametrize("form", sorted(_ALIKE))
+def test_a_format_matches_by_its_skeleton_alone(form: str) -> None:
+    """The fast path remembers which skeletons (each digit written as 0) match a format's pattern;
+    that holds only while the pattern treats every digit alike. Swapping digits never changes the verdict."""
+    rng = random.Random(f"{SEED}:{form}")
+    alike = _ALIKE[form]
+    for sample in _SAMPLES:
+        verdict = has_format(sample, form)
+        for _ in range(30):
+            swapped = "".join(rng.choice(alike) if c in alike else c for c in sample)
+            assert has_format(swapped, form) is verdict, (form, sample, swapped)
+
+
+def _seed_fast() -> tuple[ContractChecker, FastDecoder]:
+    checker = checker_for(load_fixture(SEED_FIXTURE))
+    assert checker is not None
+    return checker, FastDecoder(checker)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "2017-01-01T00:00:59+03:00",
+        "2017-01-01T00:00:59.1Z",
+        "2017-01-01t00:00:59Z",
+        "2017-01-01T00:00:59z",
+        "2017-01-01 00:00:59Z",
+        "2017-01-01T00:00:59+0300",
+        "2017-01-01T00:00:59Z\n",
+        "\u0662\u0660\u0661\u0667-01-01T00:00:59Z",
+        "2017-01-01T00:00:59Z\x002017-01-01T00:00:59Z",
+        None,
+        7,
+    ],
+)
+def test_date_times_get_the_checkers_verdict_on_the_fast_path(when: Any) -> None:
+    """Each date-time, sent where the seed's five are documented, is proven clean exactly when the
+    checker finds nothing, before and after its skeleton is remembered."""
+    checker, fast = _seed_fast()
+    assert fast.accepts(json.dumps(repaired_seed()).encode())  # the documented forms, remembered
+    body = json.dumps(repaired_seed(startDateTime=when)).encode()
+    clean = checker.check(parse_json_body(body)) == ()
+    assert [fast.accepts(body), fast.accepts(body)] == [clean, clean]
+
+
+def test_a_string_holding_the_joiner_is_not_taken_for_two() -> None:
+    """Skeletons of one Struct's date-times are remembered joined by NUL. A string that holds a NUL
+    between two date-times, beside a null, joins to what two date-times would: the count of strings
+    in the key tells them apart."""
+    checker, fast = _seed_fast()
+    five = repaired_seed()
+    assert fast.accepts(json.dumps(five).encode())
+    both = f"{five['creationDateTime']}\0{five['startDateTime']}"
+    body = json.dumps(repaired_seed(creationDateTime=both, startDateTime=None)).encode()
+    assert [f.kind for f in checker.check(parse_json_body(body))] == ["format"]
+    assert not fast.accepts(body)
+
+
+def test_remembered_skeletons_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most MAX_FORMS skeletons are kept, the oldest dropped first, and none longer than MAX_FORM_BYTES."""
+    import mockgraph.fastcheck as fastcheck
+
+    monkeypatch.setattr(fastcheck, "MAX_FORMS", 3)
+    checker, fast = _seed_fast()
+    for digits in range(1, 6):
+        assert fast.accepts(json.dumps(repaired_seed(startDateTime=f"2017-01-01T00:00:59.{'1' * digits}Z")).encode())
+    assert len(fast._forms) == 3
+    long = f"2017-01-01T00:00:59.{'1' * fastcheck.MAX_FORM_BYTES}Z"
+    assert fast.accepts(json.dumps(repaired_seed(startDateTime=long)).encode())
+    assert len(fast._forms) == 3 and all(len(key) <= fastcheck.MAX_FORM_BYTES for key in fast._forms._known)

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000, help="requests counted (default 2,000)")
     parser.add_argument("--warmup", type=int, default=300, help="requests sent before counting (default 300)")
     parser.add_argument("--request-file", type=Path, help="the request (or a framed file of many); default: the seed's documented request")
+    parser.add_argument("--parsing", action="store_true", help="also count the parsing baseline (bare aiohttp that json.loads each body)")
     parser.add_argument("--port", type=int, default=18700)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mockgraph-instructions-") as temp:
@@ -62,6 +64,9 @@ def main() -> int:
             ],
             "this tree": [python, "-m", "mockgraph", "serve", "--fixtures", str(work / "fixtures")],
         }
+        if args.parsing:
+            servers = {"bare aiohttp": servers["bare aiohttp"], "parsing aiohttp": [*servers["bare aiohttp"]], **servers}
+            servers["parsing aiohttp"][2] = "parsing"
         trees = {"this tree": ROOT}
         if args.against:
             tree = work / "against"
@@ -168,6 +173,8 @@ def _wait(port: int, path: str, timeout: float = 60) -> None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2):
                 return
+        except urllib.error.HTTPError:
+            return  # it answers (the parsing baseline refuses a GET without a body)
         except OSError:
             time.sleep(0.5)
     raise SystemExit(f"nothing answered on 127.0.0.1:{port} within {timeout:.0f} s")

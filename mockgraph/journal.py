@@ -82,9 +82,19 @@ def counted(n: int, word: str) -> str:
 
 def contract_summary(findings: Iterable[Finding]) -> str:
     """`2 errors, 1 warning` for the contract header; `0 errors` when the payload conforms."""
-    counts = summarize(findings)
-    words = (("errors", "error"), ("warnings", "warning"), ("info", "info"))
-    return ", ".join(counted(counts[key], word) for key, word in words if counts[key]) or "0 errors"
+    severities = [finding.severity for finding in findings]
+    counts = (severities.count("error"), severities.count("warning"), severities.count("info"))
+    summary = _SUMMARIES.get(counts)  # it goes on every answer with findings: worded once per counts
+    if summary is None:
+        words = zip(counts, ("error", "warning", "info"))
+        summary = ", ".join(counted(n, word) for n, word in words if n) or "0 errors"
+        if len(_SUMMARIES) < MAX_SUMMARIES:
+            _SUMMARIES[counts] = summary
+    return summary
+
+
+MAX_SUMMARIES = 1024  # contract summaries remembered, by their three counts
+_SUMMARIES: dict[tuple[int, int, int], str] = {}
 
 
 def finding_to_json(finding: Finding) -> dict[str, str]:

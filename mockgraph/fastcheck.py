@@ -49,7 +49,7 @@ from typing import Annotated, Any, Literal, Union
 
 import msgspec
 
-from .differ import ContractChecker, ContractNode, format_pattern, has_format
+from .differ import SKELETON_TABLES, ContractChecker, ContractNode, format_pattern, has_format
 from .jsonbody import MAX_DEPTH, may_hold_surrogate, nests_too_deep
 from .models import type_key
 
@@ -151,23 +151,11 @@ class FastDecoder:
 
 _LEAF: dict[str, type] = {"string": str, "boolean": bool, "integer": int, "number": float}
 
-# Per format checked by skeleton, the bytes its pattern treats alike, each written as "0".
-_DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
-_HEX_DIGITS = bytes.maketrans(b"0123456789abcdefABCDEF", b"0" * 22)
-_SKELETONS = {
-    "datetimeoffset": _DIGITS,
-    "datetime": _DIGITS,
-    "date": _DIGITS,
-    "timeofday": _DIGITS,
-    "duration": _DIGITS,
-    "guid": _HEX_DIGITS,
-}
-
 
 def _skeleton_format(node: ContractNode) -> str | None:
     """The format of a string place whose values can be checked by skeleton (not URLs: their
     pattern tells characters apart); None for every other place."""
-    if node.is_any or node.item is not None or node.is_object or node.enum or node.format not in _SKELETONS:
+    if node.is_any or node.item is not None or node.is_object or node.enum or node.format not in SKELETON_TABLES:
         return None
     return node.format
 
@@ -199,7 +187,7 @@ class FormCache:
         known = self._known
         get = attrgetter(*names)
         single = len(names) == 1
-        table = _SKELETONS[form]
+        table = SKELETON_TABLES[form]
         # The head holds the count of strings: with it, a key can only equal a known one where no
         # string holds a NUL (the joiner), so each string's skeleton is the known one's.
         heads = [f"{form} {count}:".encode() for count in range(len(names) + 1)]

@@ -96,6 +96,17 @@ class TestSeed:
         findings = seed.check(repaired_seed(startDateTime="2017-01-01T00:03:15", joinUrl="/relative"))
         assert summary(findings) == [("format", "/startDateTime"), ("format", "/joinUrl")]
 
+    @pytest.mark.parametrize(
+        "when",
+        ["2017-01-01t00:03:15Z", "2017-01-01T00:03:15z", "2017-01-01 00:03:15Z", "2017-01-01T00:03:15+0300", "2017-01-01T00:03:15Z\x00"],
+    )
+    def test_a_format_is_matched_after_its_skeleton_is_known(self, seed, when):
+        """Formats are matched by skeleton once one string of it matched (SKELETON_TABLES): a
+        string that differs from a matching one in more than its digits is still a finding."""
+        assert seed.check(repaired_seed(startDateTime="2018-02-03T04:05:06Z")) == ()
+        assert summary(seed.check(repaired_seed(startDateTime=when))) == [("format", "/startDateTime")]
+        assert seed.check(repaired_seed(startDateTime="2099-12-31T23:59:59Z")) == ()
+
     def test_null_where_graph_allows_it(self, seed):
         """null is fine for a single value, not for a collection."""
         assert seed.check(repaired_seed(subject=None, chatInfo=None)) == ()

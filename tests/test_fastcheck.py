@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from support import FIXTURES_DIR, SEED_FIXTURE, make_fixture, repaired_seed
 
-from mockgraph.differ import ContractChecker, ContractNode, checker_for, has_format
+from mockgraph.differ import SKELETON_TABLES, ContractChecker, ContractNode, checker_for, has_format
 from mockgraph.errors import BodyError
 from mockgraph.fastcheck import FastDecoder, FastDecoders
 from mockgraph.fixturefile import load_fixture
@@ -306,7 +306,7 @@ def test_a_place_that_takes_any_value_keeps_the_gates_depth_scan(levels: int, ac
     assert FastDecoder(checker).accepts(body) is accepted
 
 
-# Each format checked by skeleton, and the characters its pattern must treat alike.
+# Each format matched by skeleton, and the characters its pattern must treat alike.
 _ALIKE = {form: string.digits for form in ("datetimeoffset", "datetime", "date", "timeofday", "duration")} | {"guid": string.hexdigits}
 _SAMPLES = (
     [value for values in _FORMAT_VALUES.values() for value in values]
@@ -321,6 +321,9 @@ def test_a_format_matches_by_its_skeleton_alone(form: str) -> None:
     that holds only while the pattern treats every digit alike. Swapping digits never changes the verdict."""
     rng = random.Random(f"{SEED}:{form}")
     alike = _ALIKE[form]
+    assert set(_ALIKE) == set(SKELETON_TABLES)  # a new format matched by skeleton is tested here
+    every = bytes(range(128))
+    assert [chr(b) for b, s in zip(every, every.translate(SKELETON_TABLES[form])) if b != s or chr(b) == "0"] == sorted(alike)
     for sample in _SAMPLES:
         verdict = has_format(sample, form)
         for _ in range(30):

@@ -276,6 +276,39 @@ def test_a_decoder_that_keeps_refusing_rests_then_tries_again() -> None:
     assert decoders.proves("seed", checker, conforming)
 
 
+def test_a_decoder_refused_after_its_rest_rests_twice_as_long_until_a_proof() -> None:
+    """Rests double, up to MAX_RESTING_TRIES, while each try after one is refused; a proof brings
+    back the first rest, after MISSES_TO_REST refusals in a row."""
+    from mockgraph.fastcheck import MAX_RESTING_TRIES, MISSES_TO_REST, RESTING_TRIES
+
+    checker = checker_for(load_fixture(SEED_FIXTURE))
+    assert checker is not None
+    decoders = FastDecoders()
+    conforming = json.dumps(repaired_seed()).encode()
+    violating = json.dumps(repaired_seed(isBroadcast="false")).encode()
+
+    def tried_in(bodies: int) -> int:
+        """How many of `bodies` refused bodies the decoder tried (a rest refuses untried)."""
+        decoder = decoders.get("seed", checker)
+        tried = 0
+        for _ in range(bodies):
+            resting = decoder.resting
+            assert not decoders.proves("seed", checker, violating)
+            tried += not resting
+        return tried
+
+    assert tried_in(MISSES_TO_REST + RESTING_TRIES) == MISSES_TO_REST
+    rest, tries = RESTING_TRIES, 0
+    while rest < MAX_RESTING_TRIES:
+        rest *= 2
+        assert tried_in(1 + rest) == 1
+        tries += 1
+    assert tried_in(1 + MAX_RESTING_TRIES) == 1  # no longer than the longest rest
+    assert tries == 4
+    assert decoders.proves("seed", checker, conforming)  # the rest is over: a proof
+    assert tried_in(MISSES_TO_REST + RESTING_TRIES) == MISSES_TO_REST  # and rests start short again
+
+
 def test_a_decoder_that_refuses_now_and_then_never_rests() -> None:
     """Refusals broken by proofs never add up to a rest: a suite that mostly conforms keeps the fast path."""
     from mockgraph.fastcheck import MISSES_TO_REST

@@ -111,8 +111,8 @@ ContractNode = _Node  # what `ContractChecker.root` and `members` hand to the fa
 _Found = list[tuple[tuple[str, ...], _Node]]  # the places `_expect` found whose values are checked, in payload order
 # The same, made quick to apply to each payload of a shape: path, node, the keys that reach the
 # value (list indexes as int), the test it must pass (`_accepts`: the enumeration's, or a pattern's
-# match), and where among the shape's findings a value finding goes.
-_Constraints = tuple[tuple[tuple[str, ...], _Node, tuple[str | int, ...], Callable[[str], object], int], ...]
+# match), the finding where it fails (`_refusal`), and where among the shape's findings it goes.
+_Constraints = tuple[tuple[tuple[str, ...], _Node, tuple[str | int, ...], Callable[[str], object], Callable[[Any], Finding], int], ...]
 _Entry = tuple[tuple[Finding, ...], _Constraints]  # what the caches keep of a shape: its findings, sorted, and constraints
 _Unknown = tuple[tuple[str, ...], Any, _Node]  # an undocumented key: its path, its value, the object node holding it
 
@@ -185,8 +185,8 @@ class ContractChecker:
             cached, unknown = self._new_shape(payload, signature)
         shape_findings, constraints = cached
         value_findings = [
-            (at, self._value_finding(path, node, value))
-            for path, node, keys, accepts, at in constraints
+            (at, refuse(value))
+            for _, _, keys, accepts, refuse, at in constraints
             if not accepts(value := reduce(getitem, keys, payload))  # type: ignore[arg-type]
         ]
         if unknown:  # undocumented keys shift the places of the others: sort them all
@@ -283,13 +283,13 @@ class ContractChecker:
         if cached is None:
             findings, found = self._check_shape(payload)  # its `unknown` findings included
             documented_findings = tuple(f for f in findings if f.kind != "unknown")
-            _put(self._documented, documented, _entry(payload, documented_findings, found), self._cache_size)
-            entry = _put(self._cache, signature, _entry(payload, findings, found), self._cache_size)
+            _put(self._documented, documented, self._entry(payload, documented_findings, found), self._cache_size)
+            entry = _put(self._cache, signature, self._entry(payload, findings, found), self._cache_size)
             return entry, []
         if unknown:  # not remembered by its whole shape: a new undocumented name each time would fill the cache
             return cached, [self._unknown(path, _code(item), self._strict(node)) for path, item, node in unknown]
         findings, constraints = cached
-        entry = _entry(payload, findings, [(path, node) for path, node, *_ in constraints])
+        entry = self._entry(payload, findings, [(path, node) for path, node, *_ in constraints])
         return _put(self._cache, signature, entry, self._cache_size), []
 
     def _walk(self, value: Any, node: _Node, path: tuple[str, ...], unknown: list[_Unknown]) -> Any:
@@ -424,14 +424,34 @@ class ContractChecker:
 
     # ---------------------------------------------------------------------------- values
 
-    def _value_finding(self, path: tuple[str, ...], node: _Node, value: Any) -> Finding:
-        """The finding for a value its constraint refused."""
+    def _entry(self, payload: Any, findings: tuple[Finding, ...], found: _Found) -> _Entry:
+        """A cache entry: the constraints made quick to apply to every payload of the shape, and the
+        place of each one's value finding among the findings, the same for all those payloads."""
+        places = [_order(f, payload) for f in findings]
+        return findings, tuple(
+            (path, node, _keys(payload, path), _accepts(node), self._refusal(path, node), bisect_right(places, _position(payload, path)))
+            for path, node in found
+        )
+
+    def _refusal(self, path: tuple[str, ...], node: _Node) -> Callable[[Any], Finding]:
+        """The finding for a value its constraint refused, with what does not depend on the value
+        (the pointer, the name, the allowed members) worded once a shape, not once a payload."""
         pointer, name = json_pointer(path), _name(path)
         if node.enum:
             allowed = ", ".join(node.enum)
-            return self._make("enum", pointer, f"one of {allowed}", repr(value), f"{name} is {value!r}, not one of {allowed}")
+            severity, expected = self._severities.get("enum", "error"), f"one of {allowed}"
+
+            def not_a_member(value: Any) -> Finding:
+                return Finding("enum", severity, pointer, expected, repr(value), f"{name} is {value!r}, not one of {allowed}")
+
+            return not_a_member
         described = "an absolute URL" if node.format == "url" else _FORMATS[node.format or ""][1]
-        return self._make("format", pointer, described, repr(value), f"{name} is not {described}: {value!r}")
+        severity = self._severities.get("format", "error")
+
+        def not_of_format(value: Any) -> Finding:
+            return Finding("format", severity, pointer, described, repr(value), f"{name} is not {described}: {value!r}")
+
+        return not_of_format
 
     def _make(self, kind: str, pointer: str, expected: str, actual: str, message: str, default: str = "error") -> Finding:
         return Finding(kind, self._severities.get(kind, default), pointer, expected, actual, message)
@@ -443,15 +463,6 @@ def _put(cache: dict[Any, _Entry], key: Any, value: _Entry, size: int) -> _Entry
         cache.pop(next(iter(cache)))
     cache[key] = value
     return value
-
-
-def _entry(payload: Any, findings: tuple[Finding, ...], found: _Found) -> _Entry:
-    """A cache entry: the constraints made quick to apply to every payload of the shape, and the place
-    of each one's value finding among the findings, which is the same for all those payloads."""
-    places = [_order(f, payload) for f in findings]
-    return findings, tuple(
-        (path, node, _keys(payload, path), _accepts(node), bisect_right(places, _position(payload, path))) for path, node in found
-    )
 
 
 def _merge(findings: tuple[Finding, ...], inserts: list[tuple[int, Finding]]) -> tuple[Finding, ...]:
@@ -496,7 +507,11 @@ def _accepts(node: _Node) -> Callable[[str], object]:
             # Graph reads enumeration members without regard to case (the docs' tables often capitalise
             # them), and a flags enumeration takes several, comma-separated: "automaticReplies, customMailTip".
             folded = value.casefold()
-            return folded in members or all(part.strip() in members for part in folded.split(","))
+            if folded in members:
+                return True
+            if "," not in folded:  # a refused member: the usual miss, without a generator
+                return folded.strip() in members
+            return all(part.strip() in members for part in folded.split(","))
 
         return in_enum
     return _ABSOLUTE_URL.match if node.format == "url" else _MATCHERS[node.format or ""]

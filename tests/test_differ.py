@@ -123,6 +123,16 @@ class TestSeed:
         assert summary(seed.check(repaired_seed(accessLevel="nobody"))) == [("enum", "/accessLevel")]
         assert seed.check(repaired_seed(accessLevel="locked")) == ()
 
+    def test_a_refused_value_is_worded_with_its_own_value_on_a_cached_shape(self, seed):
+        """The wording that does not depend on the value is made once a shape; each finding still
+        quotes the value its payload sent."""
+        for access, start in (("nobody", "tomorrow"), ("Somebody", "soon")):
+            enum, fmt = seed.check(repaired_seed(accessLevel=access, startDateTime=start))[::-1]
+            assert (enum.kind, enum.severity, enum.path, enum.actual) == ("enum", "error", "/accessLevel", repr(access))
+            assert enum.expected.startswith("one of everyone, invited, locked, ")
+            assert enum.message == f"accessLevel is {access!r}, not {enum.expected}"
+            assert (fmt.kind, fmt.path, fmt.actual, fmt.message) == ("format", "/startDateTime", repr(start), f"startDateTime is not {fmt.expected}: {start!r}")
+
     def test_value_findings_take_their_places_among_cached_ones(self, seed):
         """On a cached shape, enumeration and format findings still come in payload order among the others."""
         for start, access in (("2026-01-01T00:00:00Z", "nobody"), ("tomorrow", "everyone"), ("tomorrow", "nobody")):
@@ -172,7 +182,7 @@ class TestSmallContracts:
         """A member in another case, or several members joined by commas, are in the enumeration; others are not."""
         contract = Contract(properties=(Property("visibility", "teamVisibilityType", enum=("Private", "Public")),))
         checker = ContractChecker(contract, {"visibility": "Public"})
-        for accepted in ("public", "PRIVATE", "Private, public"):
+        for accepted in ("public", "PRIVATE", "Private, public", " public "):
             assert checker.check({"visibility": accepted}) == (), accepted
         for refused in ("secret", "public,secret", ""):
             assert summary(checker.check({"visibility": refused})) == [("enum", "/visibility")], refused

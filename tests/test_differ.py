@@ -131,7 +131,12 @@ class TestSeed:
             assert (enum.kind, enum.severity, enum.path, enum.actual) == ("enum", "error", "/accessLevel", repr(access))
             assert enum.expected.startswith("one of everyone, invited, locked, ")
             assert enum.message == f"accessLevel is {access!r}, not {enum.expected}"
-            assert (fmt.kind, fmt.path, fmt.actual, fmt.message) == ("format", "/startDateTime", repr(start), f"startDateTime is not {fmt.expected}: {start!r}")
+            assert (fmt.kind, fmt.path, fmt.actual, fmt.message) == (
+                "format",
+                "/startDateTime",
+                repr(start),
+                f"startDateTime is not {fmt.expected}: {start!r}",
+            )
 
     def test_value_findings_take_their_places_among_cached_ones(self, seed):
         """On a cached shape, enumeration and format findings still come in payload order among the others."""
@@ -382,3 +387,96 @@ class TestUndocumentedNames:
         assert len(deepdiff_runs) == 1  # the premise: `second` was answered from `first`'s shape
         assert cached == ContractChecker(contract, example).check(second)
         assert len(deepdiff_runs) == 2
+
+
+def _nested_variants() -> list[dict]:
+    """Payloads whose shapes differ from the seed's, one step each, mostly deep inside, where a
+    template that compared too little would take one for another."""
+    organizer = DOCUMENTED["participants"]["organizer"]
+
+    def with_organizer(**changes) -> dict:
+        return {**repaired_seed(), "participants": {**DOCUMENTED["participants"], "organizer": {**organizer, **changes}}}
+
+    reordered = dict(reversed(list(repaired_seed().items())))
+    return [
+        repaired_seed(),
+        repaired_seed(isBroadcast=1),  # a Boolean's place holds an integer
+        repaired_seed(isBroadcast=1.0),
+        repaired_seed(isBroadcast=None),
+        repaired_seed(subject=7),
+        repaired_seed(capabilities=[]),
+        repaired_seed(capabilities=["questionAndAnswer", "questionAndAnswer"]),
+        repaired_seed(capabilities=[1]),
+        repaired_seed(capabilities={}),
+        with_organizer(upn=None),
+        with_organizer(upn=["x"]),
+        with_organizer(identity={**organizer["identity"], "@odata.type": "#microsoft.graph.communicationsIdentitySet"}),
+        with_organizer(identity={**organizer["identity"], "@odata.type": ["#microsoft.graph.identitySet"]}),
+        with_organizer(identity={**organizer["identity"], "@odata.type": "['#microsoft.graph.identitySet']"}),
+        with_organizer(identity={}),
+        reordered,
+        {**repaired_seed(), "@odata.type": "#microsoft.graph.meetingInfo"},
+        {**repaired_seed(), "extra": {"a": [1, {"b": None}]}},
+        {**repaired_seed(), "extra": {"a": [1, {"b": True}]}},
+        [repaired_seed()],
+        "not an object",
+    ]
+
+
+class TestTheLastShape:
+    def test_a_payload_of_the_last_shape_gets_what_a_fresh_checker_gets(self):
+        """A checker that found two payloads of one shape in a row first tries the next payload
+        against it (`_fits`): over every ordered pair of shapes that differ in one place, deep or
+        not, the second payload's findings are those a fresh checker finds, with its own values quoted."""
+        variants = _nested_variants()
+        for i, first in enumerate(variants):
+            checker = ContractChecker(SEED.contract, DOCUMENTED)
+            checker.check(first)
+            checker.check(first)  # two in a row: the next payload is tried against its template
+            for j, second in enumerate(variants):
+                # The first is tried against the template of the last shape (`first`'s or the
+                # previous variant's), the third against its own.
+                for accessLevel in ("nobody", "invited", "somebody"):
+                    payload = {**second, "accessLevel": accessLevel} if isinstance(second, dict) else second
+                    got, fresh = checker.check(payload), ContractChecker(SEED.contract, DOCUMENTED).check(payload)
+                    assert got == fresh, (i, j, accessLevel)
+
+    def test_payloads_that_take_turns_between_shapes_are_not_fitted(self, monkeypatch):
+        """Two shapes in turn would fail every comparison: the template is tried only after two
+        payloads of its shape in a row, and then until one does not fit."""
+        fitted: list[bool] = []  # what `_fits` said of whole payloads (it calls itself for the objects within)
+        real = differ._fits
+
+        def fits(value, template):
+            fits = real(value, template)
+            if "accessLevel" in value:
+                fitted.append(fits)
+            return fits
+
+        monkeypatch.setattr(differ, "_fits", fits)
+        checker = ContractChecker(SEED.contract, DOCUMENTED)
+        a, b = repaired_seed(), repaired_seed(isBroadcast=1)
+        for payload in (a, b) * 5:
+            checker.check(payload)
+        assert fitted == []
+        for payload in (a, a, a, a, b, a):
+            checker.check(payload)
+        assert fitted == [True, True, False]
+
+    def test_the_template_is_taken_only_where_the_signature_is_equal(self):
+        """`_fits(value, _template(s))` implies `_signature(value) == s`, the premise of the cache."""
+        variants = [v for v in _nested_variants() if not isinstance(v, str)]
+        missed = []  # pairs of one signature that the template still refuses
+        for i, a in enumerate(variants):
+            template = differ._template(differ._signature(a))
+            for j, b in enumerate(variants):
+                equal = differ._signature(b) == differ._signature(a)
+                if differ._fits(b, template):
+                    assert equal, (i, j)
+                elif equal:
+                    missed.append((i, j))
+        # Only a payload whose @odata.type is a list (12) is refused by its own signature's template,
+        # and by that of the string that spells it alike (13): the template wants a string there, so
+        # such payloads take the long way.
+        assert missed == [(12, 12), (13, 12)]
+        assert differ._template(differ._signature("a string")) is None

@@ -605,9 +605,11 @@ def _template(signature: Any) -> _Template | None:
     pairs: list[tuple[Any, Any]] = list(enumerate(signature[1:])) if is_array else list(signature)
     types: list[type] = []
     children = []
+    odata = None
     for key, part in pairs:
         if key == "@odata.type" and not is_array:
             types.append(str)
+            odata = part  # its text, as `_signature` keeps it
         elif isinstance(part, str):
             if part not in _LEAF_TYPES:
                 return None
@@ -620,7 +622,6 @@ def _template(signature: Any) -> _Template | None:
             children.append((key, child))
     if is_array:
         return list, None, tuple(types), tuple(children), None
-    odata = dict(pairs).get("@odata.type")
     return dict, tuple(key for key, _ in pairs), tuple(types), tuple(children), odata
 
 

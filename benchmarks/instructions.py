@@ -40,6 +40,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=300, help="requests sent before counting (default 300)")
     parser.add_argument("--request-file", type=Path, help="the request (or a framed file of many); default: the seed's documented request")
     parser.add_argument("--parsing", action="store_true", help="also count the parsing baseline (bare aiohttp that json.loads each body)")
+    parser.add_argument("--cache-sim", action="store_true", help="also simulate caches and branches (slower): misses a request")
     parser.add_argument("--port", type=int, default=18700)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mockgraph-instructions-") as temp:
@@ -76,11 +77,15 @@ def main() -> int:
         try:
             counts = {}
             for offset, (label, command) in enumerate(servers.items()):
-                counts[label] = _count(command, trees.get(label), work, args.port + offset, request_file, args.warmup, args.requests)
+                counts[label], misses = _count(
+                    command, trees.get(label), work, args.port + offset, request_file, args.warmup, args.requests, args.cache_sim
+                )
                 print(
                     f"{label:>14}: {counts[label]:9,} instructions a request, bare aiohttp / it = {counts['bare aiohttp'] / counts[label]:.3f}",
                     flush=True,
                 )
+                if misses:
+                    print(" " * 16 + ", ".join(f"{name} {count / args.requests:,.0f}" for name, count in misses.items()), flush=True)
         finally:
             if args.against:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / "against")], check=False)
@@ -132,13 +137,22 @@ def _stop(process: subprocess.Popen[bytes], timeout: float) -> None:
         process.wait()
 
 
-def _count(command: list[str], tree: Path | None, work: Path, port: int, request_file: Path, warmup: int, requests: int) -> int:
+# What valgrind's summary counts beside instructions under --cache-sim, as its lines name them.
+_SIMULATED = {"I1 misses": "I1  misses", "D1 misses": "D1  misses", "LL misses": "LL misses", "mispredicted branches": "Mispredicts"}
+
+
+def _count(
+    command: list[str], tree: Path | None, work: Path, port: int, request_file: Path, warmup: int, requests: int, cache_sim: bool = False
+) -> tuple[int, dict[str, int]]:
+    """Instructions a request and, under `cache_sim`, the simulated misses in all (by _SIMULATED's names)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
     out = work / f"callgrind-{port}.out"
     log = work / f"callgrind-{port}.log"  # a file, not a pipe: the request log would fill a pipe and stall the server
     valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+    if cache_sim:
+        valgrind += ["--cache-sim=yes", "--branch-sim=yes"]
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [*valgrind, *command, "--port", str(port)], cwd=tree or ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr
@@ -158,7 +172,11 @@ def _count(command: list[str], tree: Path | None, work: Path, port: int, request
     found = re.search(r"refs:\s+([\d,]+)", errors)
     if found is None:
         raise SystemExit(f"no instruction count from callgrind:\n{errors[-2000:]}")
-    return int(found.group(1).replace(",", "")) // requests
+    misses = {}
+    for name, line in _SIMULATED.items() if cache_sim else ():
+        if simulated := re.search(rf"{line}:\s+([\d,]+)", errors):
+            misses[name] = int(simulated.group(1).replace(",", ""))
+    return int(found.group(1).replace(",", "")) // requests, misses
 
 
 def _load(port: int, request_file: Path, requests: int) -> None:

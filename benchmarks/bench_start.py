@@ -5,6 +5,8 @@ so is the measurement: spawn `python -m mockgraph serve --port 0 --fixtures DIR`
 seed's documented request every 2 ms until it is answered. This machine's noise is larger than
 most changes, so `--against REV` times another revision's `mockgraph/` (extracted with
 `git archive`, served with PYTHONPATH pointing at it) in the same run, alternating fresh starts.
+Both trees' bytecode is compiled first, as `make install` compiles this tree's: where
+PYTHONDONTWRITEBYTECODE is set, a tree without it would compile every module at every start.
 
 `--bundled` serves copies of the bundled fixtures instead (fixtures/ copied into folders until there
 are as many): real contracts, response contracts and permissions, as an imported tree has them.
@@ -114,6 +116,8 @@ def main() -> int:
         trees = {"this tree": ROOT}
         if args.against:
             trees[args.against] = extract(args.against, Path(tmp) / "against")
+        for tree in trees.values():  # as `make install` does: otherwise a tree without bytecode compiles it at every start
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "mockgraph")], check=True)
         times: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
         steps: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
         try:

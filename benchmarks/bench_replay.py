@@ -53,7 +53,7 @@ from mockgraph.journal import contract_summary, summarize
 from mockgraph.models import Fixture
 from mockgraph.replay import MEMO_ANSWERS
 from payloads import varied
-from procs import Answer, BenchError, Server, child_setup, request_once, server_process
+from procs import Answer, BenchError, Server, child_setup, compile_bytecode, request_once, server_process
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -215,9 +215,7 @@ def _run(args: argparse.Namespace, stack: ExitStack) -> str:
     _rounds(args, targets, workload, answer, work, server_cpu, client_cpu)
 
     starts = {}
-    # Bytecode as a user's second start finds it (`make install` compiles it too): where
-    # PYTHONDONTWRITEBYTECODE is set, sources edited since would be compiled again at every start.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "mockgraph")], check=True)
+    compile_bytecode(ROOT)  # as a user's second start finds it
     for label, folder in (("1 fixture", one), (f"{args.synthetic + 1:,} fixtures", crowd)):
         starts[label] = [_start_to_first_answer([*mockgraph, str(folder)], work, workload, seed) for _ in range(args.starts)]
         print(f"start to first {workload.status}, {label}: " + ", ".join(f"{s:.2f}" for _, s in starts[label]) + " s", flush=True)

@@ -31,7 +31,7 @@ from io import BytesIO
 from pathlib import Path
 
 from corpus import SEED_NAME, load_seed, write_corpus
-from procs import BenchError, request_once, server_process
+from procs import BenchError, compile_bytecode, request_once, server_process
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -116,8 +116,8 @@ def main() -> int:
         trees = {"this tree": ROOT}
         if args.against:
             trees[args.against] = extract(args.against, Path(tmp) / "against")
-        for tree in trees.values():  # as `make install` does: otherwise a tree without bytecode compiles it at every start
-            subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "mockgraph")], check=True)
+        for tree in trees.values():
+            compile_bytecode(tree)
         times: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
         steps: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
         try:

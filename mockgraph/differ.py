@@ -160,7 +160,9 @@ class ContractChecker:
         self._root = self._root_node(example)
         self._cache_size = cache_size
         # Shape findings by `_signature`, and by `_walk`'s signature (the documented keys alone, so
-        # their findings leave out the `unknown` ones). Both grow only when deepdiff runs.
+        # their findings leave out the `unknown` ones), each at most `cache_size` entries.
+        # `_documented` grows only when deepdiff runs; `_cache` also when a new shape's documented
+        # keys are known already, and takes their findings without deepdiff.
         self._cache: dict[Any, _Entry] = {}
         self._documented: dict[Any, _Entry] = {}
         self._last: _Entry | None = None  # the shape tried first (see `check`)

@@ -14,16 +14,12 @@ from aiohttp import web
 from aiohttp.hdrs import HOST
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestPayloadError
-from multidict import istr
 
-from .exchange import Answer, Request, StreamBroken, graph_error
+from .exchange import CLIENT_REQUEST_ID, Answer, Request, StreamBroken, graph_error
 from .index import KNOWN_METHODS
+from .wire import Wire, WireResponse
 
 log = logging.getLogger("mockgraph")
-
-# Header names looked up or sent on every request are `istr`s (see exchange.py).
-CLIENT_REQUEST_ID = istr("client-request-id")
-REQUEST_ID = istr("request-id")
 
 
 def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) -> tuple[Request, Answer | None]:
@@ -38,7 +34,9 @@ def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) ->
         method, target, headers = message.method, message.path, message.headers
     else:
         method, target, headers = http.method, http.raw_path, http.headers
-    client_id = headers.get(CLIENT_REQUEST_ID) or request_id
+    client_id = headers.get(CLIENT_REQUEST_ID)
+    if not client_id or not (client_id.isascii() and client_id.isprintable()):  # echoed in a header as it came
+        client_id = request_id
     base_url = "http://" + (headers.get(HOST) or _local_address(http))  # `running` serves plain HTTP only
     refusal: Refusal | None = None
     if not target.startswith("/"):  # absolute-form (`GET http://host/x`) or `OPTIONS *`: not a Graph path
@@ -157,11 +155,18 @@ ARRIVING = Answer(0, {}, error="The request body is still arriving.")
 CLIENT_CLOSED = Answer(499, {}, error="The client closed the connection before its request body arrived.", by="refused")
 
 
-def respond(request: Request, answer: Answer) -> web.Response:
-    """An answer with its body at hand as aiohttp's response, which aiohttp sends."""
-    # `Request.ids`, written out: this runs on every request, and the property would build a dict more.
-    headers = {**answer.headers, REQUEST_ID: request.request_id, CLIENT_REQUEST_ID: request.client_request_id}
-    return web.Response(status=answer.status, headers=headers, body=answer.body)
+def respond(http: web.BaseRequest, request: Request, answer: Answer, wire: Wire) -> tuple[WireResponse | web.Response, Answer]:
+    """An answer with its body at hand as the response aiohttp sends (wire.py), and the answer sent:
+    a Graph-style 500 instead where the answer's headers cannot be sent as they are."""
+    ids = request.request_id, request.client_request_id
+    response = wire.response(http, answer.status, answer.headers, answer.body, *ids)
+    if response is None:
+        source = f"fixture {answer.fixture}" if answer.fixture else f"the {answer.by or 'mock'}"
+        message = f"The answer from {source} cannot be sent: one of its headers holds a line break or another control character."
+        answer = graph_error(request, 500, "generalException", message)._replace(fixture=answer.fixture, by=answer.by)
+        response = wire.response(http, answer.status, answer.headers, answer.body, *ids)
+        assert response is not None  # a Graph error's headers are mockgraph's own
+    return response, answer
 
 
 async def stream(http: web.BaseRequest, request: Request, answer: Answer) -> web.StreamResponse:

@@ -35,6 +35,8 @@ CONTRACT_HEADER = istr("mockgraph-contract")
 AUTHORIZATION = istr("Authorization")
 CONTENT_TYPE = istr("Content-Type")
 PREFER = istr("Prefer")
+REQUEST_ID = istr("request-id")
+CLIENT_REQUEST_ID = istr("client-request-id")
 
 
 class Request(NamedTuple):

@@ -47,6 +47,7 @@ from .replay import FixtureAnswerer, Lookup, MissAnswerer
 from .requestlog import RequestLog
 from .state import StateAnswerer
 from .stubs import StubAnswerer
+from .wire import Wire, WireResponse
 
 log = logging.getLogger("mockgraph")
 
@@ -71,6 +72,7 @@ class MockServer:
         self._miss = MissAnswerer(lookup)
         self._ids = RequestIds()
         self._request_log = RequestLog(redactor)  # one line a request, handed to logging in batches
+        self._wire = Wire()  # answers written as bytes, shared answers' headers kept as text
         self.stubs = StubAnswerer(settings.stubs, settings.severity, self._fixtures)
         self._batch = BatchAnswerer(self._after_batch, self._ids, settings)
         # Stateful mode (state.py): after the stubs, so a test's stub still wins over the store.
@@ -89,14 +91,15 @@ class MockServer:
             self._fixtures,
         )
 
-    async def dispatch(self, http: web.BaseRequest) -> web.StreamResponse:
+    async def dispatch(self, http: web.BaseRequest) -> web.StreamResponse | WireResponse:
         started = time.perf_counter()
         request, refusal = edge.read_request(http, self._ids.next(), self.settings.max_body_bytes)
         if refusal is edge.ARRIVING:  # a body that did not come whole with the head
             request, refusal = await edge.read_body(http, request, self.settings.max_body_bytes)
         answer = refusal or await self._ask(request, self._steps)
         if answer.stream is None:
-            response: web.StreamResponse = edge.respond(request, answer)  # sent by aiohttp, next
+            response: web.StreamResponse | WireResponse
+            response, answer = edge.respond(http, request, answer, self._wire)  # sent by aiohttp, next
         else:  # an upstream's answer, sent as it arrives; journaled with what its recording was and found
             response = await edge.stream(http, request, answer)
             answer = answer.settled()
@@ -226,7 +229,8 @@ STOP_SECONDS = 3.0
 @asynccontextmanager
 async def running(server: MockServer, host: str = "127.0.0.1", port: int = 0, idle_seconds: float = IDLE_SECONDS) -> AsyncIterator[str]:
     """Serve on `host:port` (0: a free port) and yield the base URL, e.g. http://127.0.0.1:8080."""
-    handler = _GraphErrorsServer(server.dispatch, access_log=None, keepalive_timeout=idle_seconds)
+    # aiohttp asks a response only to prepare, write_eof and tell keep_alive: a WireResponse does (wire.py).
+    handler = _GraphErrorsServer(server.dispatch, access_log=None, keepalive_timeout=idle_seconds)  # type: ignore[arg-type]
     runner = web.ServerRunner(handler, handle_signals=False, shutdown_timeout=STOP_SECONDS)
     await runner.setup()
     try:

@@ -4,9 +4,10 @@ with the payload's contract findings; and, last on the road, the explained miss.
 The fixtures' answers never change while the fixtures do not, so this is the one answerer that
 remembers them: the answer to an identical request (same method, target, Content-Type, Prefer and
 body bytes), the route a path matched where no other route competes for it, each fixture's contract
-checker, and the answer shared by every payload without findings. Its memory cannot hide another
-answerer: everything placed before it on the road (stubs, state, permissions, throttling) has
-answered, or passed, before this memory is read.
+checker, the answer shared by every payload without findings, and the headers shared by every
+answer with the same contract summary. Its memory cannot hide another answerer: everything placed
+before it on the road (stubs, state, permissions, throttling) has answered, or passed, before this
+memory is read.
 
 Collection answers are paged, and documented links pointed at the mock, by `paging`; such answers
 depend on where the client reached the mock too, so they are remembered apart, by base URL. Which
@@ -127,6 +128,7 @@ class FixtureAnswerer:
         self._remembered = 0  # answers in `_answers`, at most MEMO_ANSWERS
         self._matches: dict[tuple[str, str, str], Route] = {}  # (method, target, Prefer)
         self._clean: dict[tuple[str, bool], Answer] = {}  # by (fixture, checked): see `_answer_for`
+        self._summaries: dict[tuple[str, str], dict[str, str]] = {}  # (fixture, contract summary): headers
         # Paging (paging.py): each response's shape, worked out once; paged bodies by where they lead.
         self.page_size = settings.page_size
         self._pages: dict[tuple[str, str, str, str], bytes] = {}  # (fixture, method, target, base URL)
@@ -206,6 +208,7 @@ class FixtureAnswerer:
         self._remembered = 0
         self._matches.clear()
         self._clean.clear()
+        self._summaries.clear()
 
     def _proven(self, request: Request, prefer: str) -> Route | None:
         """The route, where it is remembered and its contract's compiled decoder proves from the
@@ -304,13 +307,24 @@ class FixtureAnswerer:
             return answer
         headers = prepared.headers
         if checked:
-            headers = {**headers, CONTRACT_HEADER: contract_summary(findings)}
+            headers = self._summed_up(name, headers, contract_summary(findings))
         elif unchecked:
             headers = {**headers, CONTRACT_HEADER: "unchecked"}
         answer = Answer(prepared.status, headers, prepared.body, name, findings, unchecked=unchecked)
         if not findings:
             self._clean[(name, unchecked)] = answer  # two a fixture at most: no bound needed
         return answer
+
+    def _summed_up(self, name: str, headers: dict[str, str], summary: str) -> dict[str, str]:
+        """A fixture's headers with the contract's summary: one dict for each summary, shared by every
+        answer that has it, so the edge writes it out once (wire.py)."""
+        key = (name, summary)
+        summed_up = self._summaries.get(key)
+        if summed_up is None:
+            if len(self._summaries) >= MEMO_ANSWERS:
+                self._summaries.pop(next(iter(self._summaries)))
+            summed_up = self._summaries[key] = {**headers, CONTRACT_HEADER: summary}
+        return summed_up
 
 
 class MissAnswerer:

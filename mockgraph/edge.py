@@ -34,10 +34,15 @@ def read_request(http: web.BaseRequest, request_id: str, max_body_bytes: int) ->
         method, target, headers = message.method, message.path, message.headers
     else:
         method, target, headers = http.method, http.raw_path, http.headers
+    # Both are sent back (the id in a header, the host in links), so only as printable ASCII:
+    # bytes that were not UTF-8 would fail to encode, and a control character has no place there.
     client_id = headers.get(CLIENT_REQUEST_ID)
-    if not client_id or not (client_id.isascii() and client_id.isprintable()):  # echoed in a header as it came
+    if not client_id or not (client_id.isascii() and client_id.isprintable()):
         client_id = request_id
-    base_url = "http://" + (headers.get(HOST) or _local_address(http))  # `running` serves plain HTTP only
+    host = headers.get(HOST)
+    if not host or not (host.isascii() and host.isprintable()):
+        host = _local_address(http)
+    base_url = "http://" + host  # `running` serves plain HTTP only
     refusal: Refusal | None = None
     if not target.startswith("/"):  # absolute-form (`GET http://host/x`) or `OPTIONS *`: not a Graph path
         refusal = (400, "The request target must be a path, such as /v1.0/me.")
@@ -69,9 +74,9 @@ async def read_body(http: web.BaseRequest, request: Request, max_body_bytes: int
 
 
 def _local_address(http: web.BaseRequest) -> str:
-    """Where the client reached the mock, for a request with no Host (HTTP/1.0) or an empty one:
-    links in answers must lead back here. aiohttp's own `host` would give the machine's name, with
-    no port, or nothing."""
+    """Where the client reached the mock, for a request with no Host (HTTP/1.0), an empty one or one
+    that cannot be sent back: links in answers must lead back here. aiohttp's own `host` would give
+    the machine's name, with no port, or nothing."""
     address = http.transport.get_extra_info("sockname") if http.transport is not None else None
     if not address:
         return http.host

@@ -8,12 +8,12 @@ import base64
 import json
 
 import pytest
+from support import FIXTURES_DIR, make_fixture, serve_fixtures
 
 from mockgraph.exchange import Answer, Request
 from mockgraph.fixturefile import load_fixtures
 from mockgraph.models import Finding
 from mockgraph.stubs import Stub, StubError
-from support import FIXTURES_DIR, serve_fixtures
 
 
 def _b64(data: bytes) -> str:
@@ -109,3 +109,22 @@ async def test_a_batch_reads_a_streamed_item_up_to_the_body_limit():
     request = Request("GET", "/v1.0/me", {}, b"", "id", "id")  # type: ignore[arg-type]
     answer = await _whole(Answer(200, {}, stream=Endless(), by="upstream"), request, 10 * 1024)
     assert answer.status == 502 and answer.stream is None
+
+
+async def test_a_host_that_is_not_utf8_leaves_links_leading_to_the_mock():
+    """A next link leads to where the client reached the mock, from its Host. One whose bytes are
+    not UTF-8 cannot be written back (it gave a 500): the link leads to the address the client
+    connected to instead. (aiohttp refuses a control character in a Host itself, with a 400.)"""
+    users = make_fixture("GET", "/users", status=200, response={"value": [{"id": "1"}, {"id": "2"}, {"id": "3"}]})
+    async with serve_fixtures({"users.json": users}) as url:
+        address = url.removeprefix("http://")
+        ip, port = address.rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(ip, int(port))
+        writer.write(b"GET /v1.0/users?$top=1 HTTP/1.1\r\nHost: a\x80b\r\nConnection: close\r\n\r\n")
+        try:
+            reply = await asyncio.wait_for(reader.read(), 5)
+        finally:
+            writer.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert json.loads(body)["@odata.nextLink"].startswith(f"http://{address}/v1.0/users?")

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -37,18 +38,40 @@ MATCHED_HEADERS = (
 
 @dataclass(frozen=True)
 class Route:
-    """One path template a fixture is served at."""
+    """One path template a fixture is served at. What tells examples of one endpoint apart (the
+    documented body's shape, query, headers and path) is worked out on first use: only an endpoint
+    with several examples, or a miss, asks, and a server of 10,000 fixtures starts sooner without it."""
 
     name: str  # the fixture's file name, relative to the fixtures folder
     fixture: Fixture
     template: str
     pattern: tuple[str | None, ...]  # case-folded literal segments; None matches any segment
-    # What tells examples of one endpoint apart: the documented body's shape, query and Prefer header.
-    body_keys: frozenset[str]
-    query_tokens: frozenset[str]
-    prefer_tokens: frozenset[str]
-    path_tokens: frozenset[str]  # the documented path's segments: example ids tell examples apart
-    header_tokens: frozenset[str] = frozenset()  # the documented MATCHED_HEADERS (see `_header_tokens`)
+
+    @cached_property
+    def body_keys(self) -> frozenset[str]:
+        body = self.fixture.request.body
+        return frozenset(_shape(body.json)) if body.is_json else _NONE
+
+    @cached_property
+    def query_tokens(self) -> frozenset[str]:
+        query = self.fixture.request.query
+        return frozenset(_query_tokens(query)) if query else _NONE
+
+    @cached_property
+    def prefer_tokens(self) -> frozenset[str]:
+        prefer = next((v for k, v in self.fixture.request.headers if k.lower() == "prefer"), "")
+        return frozenset(_prefer_tokens(prefer)) if prefer else _NONE
+
+    @cached_property
+    def path_tokens(self) -> frozenset[str]:
+        """The documented path's segments: example ids tell examples apart."""
+        return frozenset(segments(self.fixture.request.path))
+
+    @cached_property
+    def header_tokens(self) -> frozenset[str]:
+        """The documented MATCHED_HEADERS (see `_header_tokens`)."""
+        documented = tuple((k.lower(), v) for k, v in self.fixture.request.headers if k.lower() in MATCHED_HEADERS)
+        return frozenset(_header_tokens(documented)) if documented else _NONE
 
     @property
     def method(self) -> str:
@@ -138,7 +161,9 @@ class FixtureIndex:
         """The MATCHED_HEADERS some fixture documents: only those can change a match. Worked out
         once, and again after an `add`."""
         if self._header_names is None:
-            documented = {token for route in self.routes for token in route.header_tokens if "=" not in token and ":" not in token}
+            # Only a fixture that documents request headers can have tokens: the others are not asked.
+            tokens = (token for route in self.routes if route.fixture.request.headers for token in route.header_tokens)
+            documented = {token for token in tokens if "=" not in token and ":" not in token}
             self._header_names = tuple(name for name in MATCHED_HEADERS if name in documented)
         return self._header_names
 
@@ -224,17 +249,9 @@ class FixtureIndex:
 
 
 def _routes_of(name: str, fixture: Fixture) -> list[Route]:
-    # Run for every fixture at start, so what is empty or the same is not worked out again.
+    # Run for every fixture at start, so what is the same is not worked out again.
     request = fixture.request
-    keys = frozenset(_shape(request.body.json)) if request.body.is_json else _NONE
-    query = frozenset(_query_tokens(request.query)) if request.query else _NONE
-    prefer, headers = _NONE, _NONE
-    if request.headers:
-        prefer = frozenset(_prefer_tokens(next((v for k, v in request.headers if k.lower() == "prefer"), "")))
-        documented = tuple((k.lower(), v) for k, v in request.headers if k.lower() in MATCHED_HEADERS)
-        headers = frozenset(_header_tokens(documented)) if documented else _NONE
     path_segments = segments(request.path)
-    path_tokens = frozenset(path_segments)
     routes: list[Route] = []
     seen: set[tuple[str | None, ...]] = set()
     for template in request.routes or (request.path,):
@@ -242,7 +259,7 @@ def _routes_of(name: str, fixture: Fixture) -> list[Route]:
         pattern = tuple(None if is_placeholder(s) else seg for s, seg in zip(_raw(template), compared))
         if pattern not in seen:
             seen.add(pattern)
-            routes.append(Route(name, fixture, template, pattern, keys, query, prefer, path_tokens, headers))
+            routes.append(Route(name, fixture, template, pattern))
     return routes
 
 

@@ -7,8 +7,10 @@ import dataclasses
 import json
 import os
 import random
+from pathlib import PurePosixPath
 
 import pytest
+from support import FIXTURES_DIR, make_fixture
 
 from mockgraph.errors import FixtureError
 from mockgraph.fixturefile import (
@@ -23,7 +25,6 @@ from mockgraph.fixturefile import (
     scan_fixtures,
 )
 from mockgraph.models import Body, Contract, Fixture, FixtureResponse, Property, TypeDef
-from support import FIXTURES_DIR, make_fixture
 
 
 def test_round_trip(tmp_path):
@@ -64,6 +65,7 @@ def test_output_is_stable_and_reviewable():
         (lambda d: d["response"].update(status=42), "response.status: 42 is not an HTTP status"),
         (lambda d: d.update(mockgraph=99), "format version 99 is not supported"),
         (lambda d: d["request"].update(path="app/x"), "request.path: must start with '/'"),
+        (lambda d: d["request"].update(routes=["/app/x", "app/y"]), "request.routes[1]: expected a path starting with '/'"),
         (lambda d: d["request"].update(headers={"A": 1}), "request.headers.A: expected str or list, got a number"),
         (lambda d: d["contract"]["properties"].append({"type": "String"}), "contract.properties[0].name: is missing"),
         (lambda d: d["contract"].update(types={"identity": [{"name": 1}]}), "contract.types.identity[0].name: expected str"),
@@ -82,6 +84,9 @@ def test_malformed_fixture_names_file_and_field(tmp_path, mutate, problem):
         load_fixture(path)
     assert str(caught.value).startswith(f"{path}: ")
     assert problem in str(caught.value)
+    with pytest.raises(FixtureError) as scanned:  # the way `serve` reads a folder, the same error
+        scan_fixtures(tmp_path)
+    assert str(scanned.value) == str(caught.value)
 
 
 def test_invalid_json_names_the_position(tmp_path):
@@ -133,6 +138,27 @@ def test_load_fixtures_reads_a_tree_in_name_order(tmp_path):
     (tmp_path / ".tmp").mkdir()
     (tmp_path / ".tmp" / "half.json").write_text("{")
     assert list(load_fixtures(tmp_path)) == ["a.json", "v1.0/b.json"]
+
+
+def test_fixture_files_come_in_path_order_folder_by_folder(tmp_path):
+    """Names compare folder by folder, as paths sort: `a/` and all below it before `a-c/` and `a.json`
+    (a plain sort of the names would put `a-c/` first); links to folders are not followed; a tree
+    deeper than Python's recursion limit is walked."""
+    names = ["A/q.json", "a/b/c.json", "a/b.json", "a b/y.json", "a-c/r.json", "a-c.json", "a.b/x.json", "a.json", "é/n.json"]
+    for name in reversed(names):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "a" / "notes.txt").write_text("")
+    (tmp_path / "link").symlink_to(tmp_path / "a", target_is_directory=True)
+    assert [name for name, _ in iter_fixture_files(tmp_path)] == names
+    assert names == [str(PurePosixPath(*parts)) for parts in sorted(PurePosixPath(n).parts for n in names)]
+
+    deep = folder = tmp_path / "deep"
+    for _ in range(1100):  # a path of 2,200 characters, within Linux's 4,096; mkdir(parents=True) would recurse
+        folder = folder / "d"
+        folder.mkdir(parents=True)
+    (folder / "f.json").write_text("{}")
+    assert [name for name, _ in iter_fixture_files(deep)] == ["d/" * 1100 + "f.json"]
 
 
 def test_crash_mid_write_keeps_the_old_file(tmp_path, monkeypatch):

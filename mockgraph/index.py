@@ -200,7 +200,10 @@ class FixtureIndex:
                 node.wildcard = node.wildcard or _Node()
                 node = node.wildcard
             else:
-                node = node.literals.setdefault(segment, _Node())
+                child = node.literals.get(segment)
+                if child is None:  # not setdefault, which would build a node for every segment of every route
+                    child = node.literals[segment] = _Node()
+                node = child
         node.routes.append(route)
         self.routes.append(route)
         self._header_names = None

@@ -393,7 +393,8 @@ def _json_files(folder: Path) -> list[tuple[str, str]]:
 
 def _entries(directory: str) -> list[os.DirEntry[str]]:
     try:
-        return sorted(os.scandir(directory), key=_by_name)
+        with os.scandir(directory) as entries:
+            return sorted(entries, key=_by_name)
     except PermissionError:
         return []  # as rglob did: a folder we may not list holds no fixtures
 

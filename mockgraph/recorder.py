@@ -13,9 +13,11 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from msgspec.structs import replace
 
 from .differ import has_format
 from .fixturefile import dumps, write_atomic

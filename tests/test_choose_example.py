@@ -4,11 +4,11 @@ and where nothing in the request can, a client chooses with `Prefer: example=` o
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
 import pytest
+from msgspec.structs import replace
 
 from mockgraph.config import Settings
 from mockgraph.importer import import_paths

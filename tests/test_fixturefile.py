@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import os
 import random
 from pathlib import PurePosixPath
 
+import msgspec.structs
 import pytest
 from support import FIXTURES_DIR, make_fixture
 
@@ -118,7 +118,7 @@ def test_fixtures_that_spell_the_same_contract_share_it(tmp_path):
     contract written differently is its own, and a malformed one still names its file."""
     contract = Contract(type="t", properties=(Property("id", "String"),))
     for name in ("a", "b"):
-        save_fixture(dataclasses.replace(make_fixture(path=f"/{name}"), contract=contract), tmp_path / f"{name}.json")
+        save_fixture(msgspec.structs.replace(make_fixture(path=f"/{name}"), contract=contract), tmp_path / f"{name}.json")
     save_fixture(make_fixture(path="/c"), tmp_path / "c.json")
     fixtures = load_fixtures(tmp_path)
     assert fixtures["a.json"].contract is fixtures["b.json"].contract
@@ -153,12 +153,21 @@ def test_fixture_files_come_in_path_order_folder_by_folder(tmp_path):
     assert [name for name, _ in iter_fixture_files(tmp_path)] == names
     assert names == [str(PurePosixPath(*parts)) for parts in sorted(PurePosixPath(n).parts for n in names)]
 
+    # 1,100 folders: a path of 2,200 characters, within Linux's 4,096. Made and removed one by one:
+    # mkdir(parents=True) and shutil.rmtree (pytest's, clearing old temporary folders) would recurse.
     deep = folder = tmp_path / "deep"
-    for _ in range(1100):  # a path of 2,200 characters, within Linux's 4,096; mkdir(parents=True) would recurse
+    deep.mkdir()
+    for _ in range(1100):
         folder = folder / "d"
-        folder.mkdir(parents=True)
+        folder.mkdir()
     (folder / "f.json").write_text("{}")
-    assert [name for name, _ in iter_fixture_files(deep)] == ["d/" * 1100 + "f.json"]
+    try:
+        assert [name for name, _ in iter_fixture_files(deep)] == ["d/" * 1100 + "f.json"]
+    finally:
+        (folder / "f.json").unlink()
+        while folder != deep:
+            folder.rmdir()
+            folder = folder.parent
 
 
 def test_crash_mid_write_keeps_the_old_file(tmp_path, monkeypatch):

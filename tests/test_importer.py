@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 import re
 import textwrap
 from pathlib import Path
 
+import msgspec.structs
 import pytest
 
 from mockgraph import docpage, importer
@@ -695,7 +695,7 @@ class TestWriteFixtures:
         out = tmp_path / "out"
         stale, recorded = out / "v1.0" / "gone" / "old.json", out / "recorded" / "r.json"
         save_fixture(make_fixture(), stale)
-        save_fixture(dataclasses.replace(make_fixture(), source=Source(kind="recorded")), recorded)
+        save_fixture(msgspec.structs.replace(make_fixture(), source=Source(kind="recorded")), recorded)
         (out / "settings.json").write_text('{"not": "a fixture"}')
         (out / "notes.txt").write_text("keep")
         (out / "broken.json").write_text("{")

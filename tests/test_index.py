@@ -1,5 +1,7 @@
 """Which fixture answers a request, and how a miss explains itself."""
 
+from msgspec.structs import replace
+
 from mockgraph.index import FixtureIndex, Incoming, Match, Miss
 from support import make_fixture
 
@@ -94,12 +96,7 @@ class TestMatching:
         """An update documented with and without `Prefer: return=representation` answers each as documented."""
         minimal = make_fixture("PATCH", "/security/alerts/{id}", status=204)
         full = make_fixture("PATCH", "/security/alerts/{id}", status=200, response={"id": "a"})
-        full = type(full)(
-            full.source,
-            type(full.request)(**{**full.request.__dict__, "headers": (("Prefer", "return=representation"),)}),
-            full.response,
-            full.contract,
-        )
+        full = replace(full, request=replace(full.request, headers=(("Prefer", "return=representation"),)))
         index = index_of(minimal=minimal, full=full)
         assert index.match(Incoming("PATCH", "/security/alerts/1", prefer="return=representation")).route.name == "full"
         assert index.match(Incoming("PATCH", "/security/alerts/1")).route.name == "minimal"

@@ -116,7 +116,7 @@ async def test_admin_requests_are_not_journaled():
 
 async def test_a_payload_whose_fixture_documents_no_contract_is_said_unchecked():
     """No table, no example body: the header says `unchecked`, and so does the journal entry."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from mockgraph.models import Contract
 

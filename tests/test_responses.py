@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from mockgraph.fixturefile import dumps, load_fixture, loads
 from mockgraph.models import Body, Contract, Drift, Finding, Fixture, FixtureRequest, FixtureResponse, Property, Source, TypeDef

@@ -333,7 +333,7 @@ def test_serve_stateful_in_its_own_process(tmp_path):
 
 def _get_of(fixture, template):
     """A GET-by-id fixture for `template`, so its parent is a collection the store models."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from mockgraph.models import Body, FixtureRequest
 
@@ -341,7 +341,7 @@ def _get_of(fixture, template):
 
 
 def _put_of(fixture):
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     return replace(fixture, request=replace(fixture.request, method="PUT"))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from dataclasses import replace
 from pathlib import PurePosixPath
 
 import pytest
+from msgspec.structs import replace
 
 from mockgraph.config import Settings
 from mockgraph.errors import FixtureError

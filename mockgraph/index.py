@@ -15,6 +15,8 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import unquote_plus
 
+import msgspec
+
 from .models import Fixture, Headers, JsonValue
 from .paths import is_placeholder, segments, split_version
 
@@ -36,11 +38,11 @@ MATCHED_HEADERS = (
 )
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(msgspec.Struct, frozen=True, dict=True):
     """One path template a fixture is served at. What tells examples of one endpoint apart (the
     documented body's shape, query, headers and path) is worked out on first use: only an endpoint
-    with several examples, or a miss, asks, and a server of 10,000 fixtures starts sooner without it."""
+    with several examples, or a miss, asks, and a server of 10,000 fixtures starts sooner without it.
+    A Struct, built in C, as the fixture is; `dict=True` gives the worked-out tokens a place."""
 
     name: str  # the fixture's file name, relative to the fixtures folder
     fixture: Fixture

@@ -139,11 +139,10 @@ class Miss:
         return False
 
 
-@dataclass
-class _Node:
-    literals: dict[str, _Node] = field(default_factory=dict)
+class _Node(msgspec.Struct):  # a Struct copies its empty {} and [] for each node, as default_factory would
+    literals: dict[str, _Node] = {}
     wildcard: _Node | None = None
-    routes: list[Route] = field(default_factory=list)
+    routes: list[Route] = []
 
 
 class FixtureIndex:

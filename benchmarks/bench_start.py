@@ -12,7 +12,10 @@ PYTHONDONTWRITEBYTECODE is set, a tree without it would compile every module at 
 are as many): real contracts, response contracts and permissions, as an imported tree has them.
 
 `--phases` also times, in a child process of each tree, the steps of a start: importing
-`mockgraph.cli`, `scan_fixtures`, `FixtureIndex` and `create_server`.
+`mockgraph.cli`, `scan_fixtures`, `FixtureIndex` and `create_server`. `--count` counts the
+instructions of those steps instead, under valgrind's callgrind, as `serve` makes them (collector
+paused): a count does not move with the machine's load, so it shows what a change saves when the
+clock cannot. Needs valgrind; takes about a minute a tree.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -58,6 +62,34 @@ print(json.dumps({"import": t1 - t0, "scan": t2 - t1, "index": t3 - t2, "server"
 """
 
 
+# The same steps under callgrind (--instr-atstart=no): counting is switched on, and each step ends
+# with a dump of what it counted (callgrind_control --dump), in a file of its own.
+COUNTED = """
+import gc, os, subprocess, sys
+from pathlib import Path
+def callgrind(*args):
+    subprocess.run(["callgrind_control", *args, str(os.getpid())], check=True, capture_output=True)
+callgrind("-i", "on")
+callgrind("--dump=nothing")  # what asking for a dump costs: taken off each step
+import mockgraph.cli
+callgrind("--dump=import")
+from mockgraph.config import Settings
+from mockgraph.fixturefile import gc_paused, scan_fixtures
+from mockgraph.index import FixtureIndex
+from mockgraph.server import create_server
+with gc_paused():
+    folder = scan_fixtures(Path(sys.argv[1]))
+    callgrind("--dump=scan")
+    index = FixtureIndex(folder.fixtures)
+    callgrind("--dump=index")
+    create_server(index, Settings())
+    gc.freeze()
+    callgrind("--dump=server")
+callgrind("-i", "off")
+assert mockgraph.cli.__file__.startswith(sys.argv[2]), mockgraph.cli.__file__
+"""
+
+
 def extract(revision: str, into: Path) -> Path:
     """`revision`'s mockgraph/ package, written below `into`; return the folder to put on PYTHONPATH."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "mockgraph"], check=True, capture_output=True).stdout
@@ -93,6 +125,28 @@ def phases(tree: Path, folder: Path) -> dict[str, float]:
     return dict(json.loads(done.stdout))
 
 
+def counted(tree: Path, folder: Path, work: Path) -> dict[str, int]:
+    """Instructions of each step of a start from `tree`, in process, by callgrind."""
+    out = work / f"callgrind-{os.getpid()}-{len(list(work.iterdir()))}"
+    out.mkdir()
+    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}/counts"]
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [*valgrind, sys.executable, "-c", COUNTED, str(folder), str(tree)], cwd=folder, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise BenchError(f"counting the steps of {tree} failed:\n{done.stderr[-2000:]}")
+    steps = {}
+    for dump in out.glob("counts.*"):
+        text = dump.read_text(errors="replace")
+        step = re.search(r"^desc: Trigger: dump (\w+)$", text, re.MULTILINE)
+        total = re.search(r"^summary: (\d+)$", text, re.MULTILINE)
+        if step and total:
+            steps[step.group(1)] = int(total.group(1))
+    overhead = steps.pop("nothing", 0)
+    return {step: steps[step] - overhead for step in ("import", "scan", "index", "server")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=7, help="fresh starts per tree (default 7)")
@@ -100,6 +154,7 @@ def main() -> int:
     parser.add_argument("--against", metavar="REV", help="also time this git revision's mockgraph/, alternating")
     parser.add_argument("--bundled", action="store_true", help="copies of the bundled fixtures instead (at least --synthetic + 1 of them)")
     parser.add_argument("--phases", action="store_true", help="also time import, scan, index and server in process")
+    parser.add_argument("--count", action="store_true", help="count each step's instructions (callgrind) instead of timing starts")
     args = parser.parse_args()
     seed = load_seed(ROOT / "fixtures" / SEED_NAME)
     method, path = seed.request.method, "/" + (seed.request.version or "v1.0") + seed.request.path
@@ -118,6 +173,14 @@ def main() -> int:
             trees[args.against] = extract(args.against, Path(tmp) / "against")
         for tree in trees.values():
             compile_bytecode(tree)
+        if args.count:
+            os.environ.pop("PYTHONPATH", None)
+            print(f"instructions of each step, in process (callgrind), {count:,} fixtures:")
+            for label, tree in trees.items():
+                steps = counted(tree, folder, Path(tmp))
+                shown = ", ".join(f"{step} {n / 1e6:,.0f}M" for step, n in steps.items())
+                print(f"  {label:<12} {shown}; all {sum(steps.values()) / 1e6:,.0f}M", flush=True)
+            return 0
         times: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
         steps: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
         try:

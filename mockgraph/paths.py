@@ -53,9 +53,16 @@ def segments(raw_path: str) -> list[str]:
 
     Splitting happens before decoding, so an encoded slash (%2F) stays inside its segment.
     """
-    folded = [(unquote(s, errors="replace") if "%" in s else s).casefold() for s in raw_path.split("/") if s]
-    # Most segments are neither encoded nor a function's name: no call for them (this runs for
-    # every route at start, 10,000 fixtures' worth, and for every request matched).
+    # This runs for every route at start (10,000 fixtures' worth) and for every request matched, and
+    # most paths are neither encoded nor call a function: for them, the path is folded whole (no
+    # character folds into a "/") and split, with no Python loop (a quarter of the instructions).
+    if "%" in raw_path:
+        folded = [(unquote(s, errors="replace") if "%" in s else s).casefold() for s in raw_path.split("/") if s]
+    else:
+        text = raw_path.casefold()
+        folded = list(filter(None, text.split("/")))
+        if "()" not in text and "microsoft.graph." not in text:
+            return folded
     return [_canonical(s) if s.endswith("()") or s.startswith("microsoft.graph.") else s for s in folded]
 
 

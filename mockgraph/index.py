@@ -256,7 +256,11 @@ def _routes_of(name: str, fixture: Fixture) -> list[Route]:
     routes: list[Route] = []
     patterns: list[tuple[str | None, ...]] = []  # a page's forms of one operation may share a pattern
     for template in fixture.request.routes or (fixture.request.path,):
-        pattern = tuple([None if is_placeholder(s) else seg for s, seg in zip(_raw(template), segments(template))])
+        folded = segments(template)
+        if "{" in template:  # placeholders match any segment: None in their place
+            pattern = tuple([None if is_placeholder(s) else seg for s, seg in zip(_raw(template), folded)])
+        else:
+            pattern = tuple(folded)
         if pattern not in patterns:
             patterns.append(pattern)
             routes.append(Route(name, fixture, template, pattern))
@@ -267,7 +271,7 @@ _NONE: frozenset[str] = frozenset()
 
 
 def _raw(template: str) -> list[str]:
-    return [s for s in template.split("/") if s]
+    return list(filter(None, template.split("/")))
 
 
 def _version_fits(route_version: str | None, request_version: str | None) -> bool:

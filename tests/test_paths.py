@@ -30,6 +30,12 @@ class TestSegments:
         """delta, delta() and microsoft.graph.delta() name the same function."""
         assert segments("/users/delta()") == segments("/users/microsoft.graph.delta()") == segments("/users/delta")
 
+    def test_unencoded_paths_fold_as_encoded_ones(self):
+        """A path with no '%' is folded whole: the same segments as one folded segment by segment
+        (empty ones dropped, full case folding, function spellings in any case)."""
+        assert segments("//Users//Microsoft.Graph.Delta()/Straße/") == ["users", "delta", "strasse"]
+        assert segments("//Users//Microsoft.Graph.Delta()/Straße/") == segments("/Users/Microsoft.Graph.Delta%28%29/Stra%C3%9Fe")
+
 
 @pytest.mark.parametrize(
     "segment",

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
+from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -394,13 +395,9 @@ def _json_files(folder: Path) -> list[tuple[str, str]]:
 def _entries(directory: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(directory) as entries:
-            return sorted(entries, key=_by_name)
+            return sorted(entries, key=attrgetter("name"))
     except PermissionError:
         return []  # as rglob did: a folder we may not list holds no fixtures
-
-
-def _by_name(entry: os.DirEntry[str]) -> str:
-    return entry.name
 
 
 # ------------------------------------------------------------------------ reading, the fast way

@@ -417,7 +417,7 @@ _HeadersFile = dict[str, str | list[str]]
 
 class _RequestFile(msgspec.Struct, rename="camel"):
     method: str
-    path: str  # starts with "/": checked by `_fast_loads`, where it costs a tenth of msgspec's pattern
+    path: str  # starts with "/": `_fast_loads` checks, at a third of the cost of msgspec's pattern (re)
     version: str | None = None
     query: str = ""
     routes: list[str] = []  # as `path`
@@ -498,21 +498,27 @@ def _fast_loads(text: bytes | str, contracts: _Contracts | None = None) -> Fixtu
             return None
     if (q.body is not UNSET and q.body_text is not UNSET) or (p.body is not UNSET and p.body_text is not UNSET):
         return None
-    # Positional arguments, in the models' field order: a frozen dataclass's __init__ matches keyword
-    # arguments in Python, and building 10,000 fixtures took a fifth more instructions with them.
     request = FixtureRequest(
-        q.method.upper(),
-        q.path,
-        q.version,
-        q.query,
-        _headers_from_file(q.headers),
-        _body_from_file(q.body, q.body_text, q.body_documented),
-        tuple(q.routes) or (q.path,),
+        method=q.method.upper(),
+        path=q.path,
+        version=q.version,
+        query=q.query,
+        headers=_headers_from_file(q.headers),
+        body=_body_from_file(q.body, q.body_text, q.body_documented),
+        routes=tuple(q.routes) or (q.path,),
     )
     response = FixtureResponse(p.status, _headers_from_file(p.headers), _body_from_file(p.body, p.body_text, p.body_documented))
     drift = None if f.drift is UNSET else f.drift
     permissions = tuple(map(_permission_table_from_file, f.permissions)) if f.permissions else ()
-    return Fixture(f.source, request, response, contract, response_contract, drift, permissions)
+    return Fixture(
+        source=f.source,
+        request=request,
+        response=response,
+        contract=contract,
+        response_contract=response_contract,
+        drift=drift,
+        permissions=permissions,
+    )
 
 
 def _headers_from_file(headers: _HeadersFile) -> Headers:
@@ -526,7 +532,7 @@ def _headers_from_file(headers: _HeadersFile) -> Headers:
 
 def _body_from_file(body: Any, text: str | UnsetType, documented: str | UnsetType) -> Body:
     if body is not UNSET:
-        return Body(body, None, True, None if documented is UNSET else documented)
+        return Body(json=body, is_json=True, documented=None if documented is UNSET else documented)
     if not isinstance(text, UnsetType):
         return Body.of_text(text)
     return NO_BODY
